@@ -1,0 +1,90 @@
+import path from 'node:path'
+import fs from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import express from 'express'
+import helmet from 'helmet'
+import { pinoHttp } from 'pino-http'
+import pino, { type Logger } from 'pino'
+import type { Config } from './config.ts'
+import type { Database } from './db/knex.ts'
+import { errorHandler, notFoundHandler } from './errors.ts'
+import { buildOpenApiDocument } from './openapi.ts'
+import { authenticate } from './auth/middleware.ts'
+import { authRoutes } from './auth/routes.ts'
+import { registerAuthApi } from './auth/schema.ts'
+import { stationRoutes, type StationEvents } from './stations/routes.ts'
+import { registerStationsApi } from './stations/schema.ts'
+import { tileRoutes } from './tiles/routes.ts'
+import { registerTilesApi } from './tiles/schema.ts'
+import { healthRoutes } from './health/routes.ts'
+import { createMetrics } from './health/metrics.ts'
+import { metaRoutes, registerMetaApi } from './meta/routes.ts'
+
+export interface AppDeps {
+  db: Database
+  config: Config
+  logger?: Logger
+  /** The clock for open_now and staleness; tests pin it. */
+  clock?: () => Date
+  stationEvents?: StationEvents
+}
+
+const webDist = path.resolve(fileURLToPath(import.meta.url), '../../../web/dist')
+
+export function createApp(deps: AppDeps) {
+  const { db, config } = deps
+  const knex = db.knex
+  const logger = deps.logger ?? pino({ level: config.LOG_LEVEL })
+  const clock = deps.clock ?? (() => new Date())
+  const rules = () => ({ now: clock(), staleAfterMs: config.STALE_AFTER_MINUTES * 60_000 })
+  const metrics = createMetrics()
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', 'loopback')
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // MapLibre builds its workers from blob: URLs and may load a configured basemap.
+          'worker-src': ["'self'", 'blob:'],
+          'img-src': ["'self'", 'data:', 'blob:', 'https:'],
+          'connect-src': ["'self'", 'https:', 'ws:', 'wss:'],
+        },
+      },
+    }),
+  )
+  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }))
+  app.use(metrics.middleware)
+  app.use(healthRoutes(knex, metrics.registry))
+
+  const openapi = buildOpenApiDocument([
+    registerStationsApi,
+    registerTilesApi,
+    registerAuthApi,
+    registerMetaApi,
+  ])
+  const api = express.Router()
+  api.use(express.json({ limit: '100kb' }))
+  api.use(authenticate(knex))
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi)
+  })
+  api.use(metaRoutes(knex, config))
+  api.use(authRoutes(knex, config))
+  api.use(stationRoutes(knex, rules, deps.stationEvents))
+  api.use(tileRoutes(knex, rules))
+  api.use(notFoundHandler)
+  app.use('/api/v1', api)
+
+  if (fs.existsSync(webDist)) {
+    app.use(express.static(webDist, { index: 'index.html', maxAge: '1h' }))
+    // Client-side routes (/manager, /planner) all load the one page.
+    app.get(/^\/(?!api\/|healthz|readyz|metrics).*/, (_req, res) => {
+      res.sendFile(path.join(webDist, 'index.html'))
+    })
+  }
+  app.use(notFoundHandler)
+  app.use(errorHandler((err) => logger.error({ err }, 'request failed')))
+  return app
+}

@@ -1,0 +1,45 @@
+import type { RequestHandler } from 'express'
+import type { Knex } from 'knex'
+import { parse as parseCookie } from 'cookie'
+import { forbidden, unauthorized } from '../errors.ts'
+import type { Role } from '../stations/vocabulary.ts'
+import { userByApiToken, userBySession, type AuthUser } from './queries.ts'
+
+export const SESSION_COOKIE = 'yz_session'
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      user?: AuthUser
+    }
+  }
+}
+
+/** Who is asking: a session cookie (browsers) or a bearer API token (scripts, kiosks). */
+export async function resolveUser(
+  knex: Knex,
+  headers: { cookie?: string; authorization?: string },
+): Promise<AuthUser | undefined> {
+  const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
+  if (bearer) return userByApiToken(knex, bearer)
+  const sessionId = headers.cookie ? parseCookie(headers.cookie)[SESSION_COOKIE] : undefined
+  if (sessionId) return userBySession(knex, sessionId)
+  return undefined
+}
+
+export function authenticate(knex: Knex): RequestHandler {
+  return async (req, _res, next) => {
+    req.user = await resolveUser(knex, req.headers)
+    next()
+  }
+}
+
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.user) return next(unauthorized())
+    if (!roles.includes(req.user.role))
+      return next(forbidden(`Needs the role ${roles.join(' or ')}`))
+    next()
+  }
+}

@@ -1,0 +1,64 @@
+import http from 'node:http'
+import pino from 'pino'
+import { ConfigError, loadConfig } from './config.ts'
+import { openDatabase } from './db/knex.ts'
+import { migrateLatest } from './db/migrate.ts'
+import { createApp } from './app.ts'
+import { seedDatabase } from '../../seed/seed.ts'
+
+async function main() {
+  let config
+  try {
+    config = loadConfig()
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message)
+      process.exit(2)
+    }
+    throw e
+  }
+  const logger = pino({ level: config.LOG_LEVEL })
+  const started = Date.now()
+  const db = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  })
+  if (db.backend === 'pglite') {
+    // Embedded mode needs no setup: migrate, and seed an empty database.
+    await migrateLatest(db.knex)
+    const [row] = await db.knex('stations').count<{ n: number }[]>({ n: '*' })
+    if (Number(row?.n) === 0) {
+      logger.info('Empty embedded database: seeding the default data set')
+      const summary = await seedDatabase(db.knex, {
+        seed: 'yizhan',
+        stations: config.SEED_STATIONS,
+        demoPassword: config.SEED_DEMO_PASSWORD,
+      })
+      if (summary.passwords) {
+        console.log('\nDemo accounts (shown once):')
+        for (const [who, pw] of Object.entries(summary.passwords)) console.log(`  ${who}: ${pw}`)
+        console.log('')
+      }
+    }
+  }
+  const app = createApp({ db, config, logger })
+  const server = http.createServer(app)
+  server.listen(config.PORT, config.HOST, () => {
+    logger.info(
+      { port: config.PORT, backend: db.backend, startupMs: Date.now() - started },
+      `Yizhan listening on http://localhost:${config.PORT}`,
+    )
+  })
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down')
+    server.close(() => {
+      db.close().finally(() => process.exit(0))
+    })
+    setTimeout(() => process.exit(1), 10_000).unref()
+  }
+  process.on('SIGINT', shutdown)
+  process.on('SIGTERM', shutdown)
+}
+
+await main()

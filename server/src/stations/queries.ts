@@ -1,0 +1,232 @@
+import type { Knex } from 'knex'
+import knexPostgis from 'knex-postgis'
+import { isOpenAt } from './openingHours.ts'
+import { deriveStatus, type LiveStatus, type StatusInput } from './status.ts'
+import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './schema.ts'
+import { HttpError, notFound } from '../errors.ts'
+
+export interface StationRow extends StatusInput {
+  id: number
+  code: string
+  name: string
+  address: string
+  city: string
+  district: string
+  operator: string
+  lon: number
+  lat: number
+  amenities: string[]
+  charging_points: number
+  phone: string
+  created_at: Date
+  updated_at: Date
+  distance_m?: number
+}
+
+export interface Station extends Omit<
+  StationRow,
+  keyof StatusInput | 'lon' | 'lat' | 'created_at' | 'updated_at'
+> {
+  state: string
+  capacity: number
+  opening_hours: string
+  timezone: string
+  location: { lon: number; lat: number }
+  created_at: string
+  updated_at: string
+  status: LiveStatus
+}
+
+export interface StatusRules {
+  now: Date
+  staleAfterMs: number
+}
+
+/** Everything a station answer needs, live status and supplies included, in one select. */
+export function selectStations(knex: Knex) {
+  return knex('stations as s')
+    .leftJoin('station_status as st', 'st.station_id', 's.id')
+    .select(
+      's.id',
+      's.code',
+      's.name',
+      's.address',
+      's.city',
+      's.district',
+      's.operator',
+      knex.raw('ST_X(s.location::geometry) AS lon'),
+      knex.raw('ST_Y(s.location::geometry) AS lat'),
+      's.amenities',
+      's.capacity',
+      's.charging_points',
+      's.opening_hours',
+      's.timezone',
+      's.phone',
+      's.state',
+      's.created_at',
+      's.updated_at',
+      'st.occupancy',
+      'st.charging_points_in_use',
+      'st.reported_at',
+      'st.version',
+      knex.raw(`(SELECT jsonb_object_agg(ss.item, jsonb_build_array(ss.level, ss.low_threshold))
+                 FROM station_supplies ss WHERE ss.station_id = s.id) AS supplies`),
+    )
+}
+
+export function toStation(row: StationRow, rules: StatusRules): Station & { distance_m?: number } {
+  const {
+    lon,
+    lat,
+    reported_at: _r,
+    occupancy: _o,
+    charging_points_in_use: _c,
+    version: _v,
+    supplies: _s,
+    ...rest
+  } = row
+  return {
+    ...rest,
+    location: { lon, lat },
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+    status: deriveStatus(row, rules.now, rules.staleAfterMs),
+    ...(row.distance_m !== undefined ? { distance_m: row.distance_m } : {}),
+  }
+}
+
+/** The (opening_hours, timezone) pairs that are open at `now`, evaluated by the opening_hours library. */
+async function openSchedules(knex: Knex, now: Date): Promise<{ hours: string[]; zones: string[] }> {
+  const rows: { opening_hours: string; timezone: string }[] =
+    await knex('opening_schedules').select()
+  const open = rows.filter((r) => isOpenAt(r.opening_hours, r.timezone, now))
+  return { hours: open.map((r) => r.opening_hours), zones: open.map((r) => r.timezone) }
+}
+
+export async function findNearest(knex: Knex, q: NearestQuery, rules: StatusRules) {
+  const point = knex.raw('ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography', [q.lon, q.lat])
+  const query = selectStations(knex)
+    .select(knex.raw('ST_Distance(s.location, ?, false) AS distance_m', [point]))
+    .whereNot('s.state', 'retired')
+    // KNN on the GiST index; the sphere distance of <-> is the one reported as distance_m.
+    .orderByRaw('s.location <-> ?', [point])
+    .limit(q.limit)
+  if (q.radius_m !== undefined) {
+    query.whereRaw('ST_DWithin(s.location, ?, ?, false)', [point, q.radius_m])
+  }
+  if (q.amenities?.length) query.whereRaw('s.amenities @> ?::text[]', [q.amenities])
+  for (const item of q.supplies ?? []) {
+    query.whereExists(
+      knex('station_supplies as ss')
+        .whereRaw('ss.station_id = s.id')
+        .where('ss.item', item)
+        .whereRaw('ss.level >= ss.low_threshold'),
+    )
+  }
+  if (q.open_now || q.available) {
+    const open = await openSchedules(knex, rules.now)
+    query
+      .where('s.state', 'active')
+      .whereRaw('(s.opening_hours, s.timezone) IN (SELECT * FROM unnest(?::text[], ?::text[]))', [
+        open.hours,
+        open.zones,
+      ])
+  }
+  if (q.available) {
+    query
+      .whereRaw('st.occupancy < s.capacity')
+      .where('st.reported_at', '>=', new Date(rules.now.getTime() - rules.staleAfterMs))
+  }
+  const rows: StationRow[] = await query
+  return rows.map((r) => toStation(r, rules))
+}
+
+export async function findInBbox(knex: Knex, q: BboxQuery, rules: StatusRules) {
+  const [w, s, e, n] = q.bbox
+  const query = selectStations(knex)
+    .whereRaw('s.location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)', [w, s, e, n])
+    .whereNot('s.state', 'retired')
+    .orderBy('s.id')
+    .limit(q.limit + 1)
+  if (q.cursor) query.where('s.id', '>', Number(q.cursor))
+  if (q.amenities?.length) query.whereRaw('s.amenities @> ?::text[]', [q.amenities])
+  const rows: StationRow[] = await query
+  const page = rows.slice(0, q.limit)
+  const more = rows.length > q.limit
+  return {
+    type: 'FeatureCollection' as const,
+    features: page.map((r) => {
+      const { location, ...properties } = toStation(r, rules)
+      return {
+        type: 'Feature' as const,
+        id: r.id,
+        geometry: { type: 'Point' as const, coordinates: [location.lon, location.lat] },
+        properties,
+      }
+    }),
+    next_cursor: more ? String(page[page.length - 1]!.id) : null,
+  }
+}
+
+export async function findById(knex: Knex, id: number, rules: StatusRules) {
+  const row: StationRow | undefined = await selectStations(knex).where('s.id', id).first()
+  if (!row) throw notFound(`Station ${id} does not exist`)
+  return toStation(row, rules)
+}
+
+function locationValue(knex: Knex, loc: { lon: number; lat: number }) {
+  const st = knexPostgis(knex)
+  return st.geography(st.setSRID(st.makePoint(loc.lon, loc.lat), 4326))
+}
+
+function rethrowConflict(err: unknown): never {
+  const e = err as { code?: string; constraint?: string }
+  if (e.code === '23505' && e.constraint === 'stations_code_key') {
+    throw new HttpError(409, 'Conflict', 'A station with this code already exists')
+  }
+  throw err
+}
+
+export async function createStation(knex: Knex, body: CreateStation): Promise<number> {
+  try {
+    return await knex.transaction(async (trx) => {
+      const { location, ...fields } = body
+      const [row] = await trx('stations')
+        .insert({ ...fields, location: locationValue(trx, location) })
+        .returning('id')
+      await trx('station_status').insert({ station_id: row.id })
+      return row.id as number
+    })
+  } catch (err) {
+    rethrowConflict(err)
+  }
+}
+
+export async function updateStation(knex: Knex, id: number, body: UpdateStation): Promise<void> {
+  const { location, ...fields } = body
+  try {
+    const count = await knex('stations')
+      .where({ id })
+      .update({
+        ...fields,
+        ...(location ? { location: locationValue(knex, location) } : {}),
+        updated_at: knex.fn.now(),
+      })
+    if (!count) throw notFound(`Station ${id} does not exist`)
+  } catch (err) {
+    rethrowConflict(err)
+  }
+}
+
+export async function outline(knex: Knex) {
+  const row = await knex
+    .select(
+      knex.raw(
+        `ST_AsGeoJSON(ST_Buffer(ST_ConcaveHull(ST_Collect(location::geometry), 0.2), 0.05), 5)::json AS geometry`,
+      ),
+    )
+    .from('stations')
+    .whereNot('state', 'retired')
+    .first()
+  return { type: 'Feature' as const, properties: {}, geometry: row?.geometry ?? null }
+}

@@ -1,0 +1,64 @@
+import { Router } from 'express'
+import type { Knex } from 'knex'
+import { parse } from '../errors.ts'
+import { idParam } from '../http/params.ts'
+import { requireRole } from '../auth/middleware.ts'
+import { bboxQuery, createStationBody, nearestQuery, updateStationBody } from './schema.ts'
+import {
+  createStation,
+  findById,
+  findInBbox,
+  findNearest,
+  outline,
+  updateStation,
+  type StatusRules,
+} from './queries.ts'
+
+export interface StationEvents {
+  /** Called after a create or edit is committed, with the station as now stored. */
+  changed(station: Awaited<ReturnType<typeof findById>>): void
+}
+
+export function stationRoutes(knex: Knex, rules: () => StatusRules, events?: StationEvents) {
+  const router = Router()
+  const admin = requireRole('admin')
+
+  router.get('/stations/nearest', async (req, res) => {
+    const q = parse(nearestQuery, req.query, 'query')
+    res.json({ query: q, results: await findNearest(knex, q, rules()) })
+  })
+
+  router.get('/stations/outline', async (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300')
+    res.json(await outline(knex))
+  })
+
+  router.get('/stations', async (req, res) => {
+    const q = parse(bboxQuery, req.query, 'query')
+    res.type('application/geo+json').json(await findInBbox(knex, q, rules()))
+  })
+
+  router.get('/stations/:id', async (req, res) => {
+    const { id } = parse(idParam, req.params, 'path')
+    res.json(await findById(knex, id, rules()))
+  })
+
+  router.post('/stations', admin, async (req, res) => {
+    const body = parse(createStationBody, req.body, 'body')
+    const id = await createStation(knex, body)
+    const station = await findById(knex, id, rules())
+    events?.changed(station)
+    res.status(201).location(`/api/v1/stations/${id}`).json(station)
+  })
+
+  router.patch('/stations/:id', admin, async (req, res) => {
+    const { id } = parse(idParam, req.params, 'path')
+    const body = parse(updateStationBody, req.body, 'body')
+    await updateStation(knex, id, body)
+    const station = await findById(knex, id, rules())
+    events?.changed(station)
+    res.json(station)
+  })
+
+  return router
+}

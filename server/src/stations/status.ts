@@ -1,0 +1,60 @@
+import { isOpenAt } from './openingHours.ts'
+import type { Availability } from './vocabulary.ts'
+
+export interface StatusInput {
+  state: string
+  capacity: number
+  opening_hours: string
+  timezone: string
+  occupancy: number | null
+  charging_points_in_use: number | null
+  reported_at: Date | string | null
+  version: number | null
+  supplies: Record<string, [level: number, threshold: number]> | null
+}
+
+export interface SupplyLevel {
+  level: number
+  low: boolean
+}
+
+export interface LiveStatus {
+  occupancy: number
+  charging_points_in_use: number
+  available_spaces: number
+  open_now: boolean
+  stale: boolean
+  availability: Availability
+  reported_at: string | null
+  version: number
+  supplies: Record<string, SupplyLevel>
+}
+
+/** The one place the derived status rules live; API, tiles and sockets all call it. */
+export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number): LiveStatus {
+  const occupancy = row.occupancy ?? 0
+  const reportedAt = row.reported_at ? new Date(row.reported_at) : null
+  const stale = !reportedAt || now.getTime() - reportedAt.getTime() > staleAfterMs
+  const openNow = row.state === 'active' && isOpenAt(row.opening_hours, row.timezone, now)
+  let availability: Availability
+  if (row.state !== 'active') availability = 'temporarily_closed'
+  else if (!openNow) availability = 'closed'
+  else if (stale) availability = 'unknown'
+  else if (occupancy >= row.capacity) availability = 'full'
+  else availability = 'open'
+  const supplies: Record<string, SupplyLevel> = {}
+  for (const [item, [level, threshold]] of Object.entries(row.supplies ?? {})) {
+    supplies[item] = { level, low: level < threshold }
+  }
+  return {
+    occupancy,
+    charging_points_in_use: row.charging_points_in_use ?? 0,
+    available_spaces: Math.max(row.capacity - occupancy, 0),
+    open_now: openNow,
+    stale,
+    availability,
+    reported_at: reportedAt ? reportedAt.toISOString() : null,
+    version: row.version ?? 0,
+    supplies,
+  }
+}

@@ -1,0 +1,34 @@
+import request from 'supertest'
+import type { Express } from 'express'
+import { loadConfig, type Config } from '../server/src/config.ts'
+import { createApp, type AppDeps } from '../server/src/app.ts'
+import type { Database } from '../server/src/db/knex.ts'
+import { TEST_PASSWORD } from './templates.ts'
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ LOG_LEVEL: 'silent', LOGIN_RATE_LIMIT: '1000', ...overrides })
+}
+
+export function testApp(db: Database, deps: Partial<AppDeps> = {}) {
+  return createApp({ db, config: testConfig(), ...deps })
+}
+
+/** Signs in as a seeded demo account and returns its session cookie. */
+export async function signIn(
+  app: Express,
+  username: string,
+  password = TEST_PASSWORD,
+): Promise<string> {
+  const res = await request(app).post('/api/v1/auth/login').send({ username, password })
+  if (res.status !== 200)
+    throw new Error(`sign-in as ${username} failed: ${res.status} ${JSON.stringify(res.body)}`)
+  const cookie = res.headers['set-cookie']?.[0]
+  if (!cookie) throw new Error('no session cookie')
+  return cookie.split(';')[0]!
+}
+
+/** The moment the seed's live statuses were written: tests pin their clock near it. */
+export async function seedTime(db: Database): Promise<Date> {
+  const row = await db.knex('station_status').max({ t: 'reported_at' }).first()
+  return new Date(row!.t as Date)
+}

@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vite'
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // maplibre-gl alone is about 1 MB minified; there is nothing to gain by splitting it
+    chunkSizeWarningLimit: 1400,
+  },
+  // `vite --config web/vite.config.ts` for live reload against a server on port 3000
+  server: { proxy: { '/api': 'http://localhost:3000' } },
+})
