@@ -1,3 +1,4 @@
+import { execSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import knexFactory from 'knex'
@@ -12,6 +13,10 @@ import { TEST_PASSWORD, TEST_SEED, cacheDir, schemaHash, withDatabase } from './
  * that each test file copies, and a PostgreSQL template database each test file clones.
  */
 export default async function setup(project: TestProject) {
+  // Browser tests load the built web app.
+  if (!fs.existsSync(path.join(cacheDir, '..', 'web', 'dist', 'index.html'))) {
+    execSync('npm run build:web', { stdio: 'ignore' })
+  }
   const hash = schemaHash()
   project.provide('pgliteTemplate', await pgliteTemplate(hash))
   const url = process.env.TEST_DATABASE_URL

@@ -39,6 +39,9 @@ export function createApp(deps: AppDeps) {
   const rules = () => ({ now: clock(), staleAfterMs: config.STALE_AFTER_MINUTES * 60_000 })
   const metrics = createMetrics()
 
+  // A configured basemap (and its tiles, usually https) must be reachable from the page.
+  const basemapOrigin = config.MAP_STYLE_URL ? [new URL(config.MAP_STYLE_URL).origin] : []
+
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', 'loopback')
@@ -48,8 +51,8 @@ export function createApp(deps: AppDeps) {
         directives: {
           // MapLibre builds its workers from blob: URLs and may load a configured basemap.
           'worker-src': ["'self'", 'blob:'],
-          'img-src': ["'self'", 'data:', 'blob:', 'https:'],
-          'connect-src': ["'self'", 'https:', 'ws:', 'wss:'],
+          'img-src': ["'self'", 'data:', 'blob:', 'https:', ...basemapOrigin],
+          'connect-src': ["'self'", 'https:', 'ws:', 'wss:', ...basemapOrigin],
         },
       },
     }),

@@ -65,7 +65,13 @@ export function createMap(container: HTMLElement, meta: Meta | null): Map {
   })
   map.on('mouseenter', STATIONS_LAYER, () => (map.getCanvas().style.cursor = 'pointer'))
   map.on('mouseleave', STATIONS_LAYER, () => (map.getCanvas().style.cursor = ''))
-  map.once('idle', () => (container.dataset.ready = 'true'))
+  map.on('idle', () => {
+    container.dataset.ready = 'true'
+    // read by the browser tests: how many stations are drawn right now
+    container.dataset.renderedStations = String(
+      map.queryRenderedFeatures({ layers: [STATIONS_LAYER] }).length,
+    )
+  })
   return map
 }
 

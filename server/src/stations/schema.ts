@@ -24,19 +24,15 @@ export const nearestQuery = z.strictObject({
     .optional()
     .meta({ description: 'Only stations within this many metres (up to 200,000)' }),
   amenities: queryList(AMENITIES).optional(),
-  supplies: queryList(SUPPLIES)
-    .optional()
-    .meta({
-      description: 'Only stations whose level of each of these is at or above its low threshold',
-    }),
+  supplies: queryList(SUPPLIES).optional().meta({
+    description: 'Only stations whose level of each of these is at or above its low threshold',
+  }),
   open_now: queryBool
     .optional()
     .meta({ description: 'Only stations open now (their opening_hours in their time zone)' }),
-  available: queryBool
-    .optional()
-    .meta({
-      description: 'Only stations whose availability is `open` (open, fresh report, a free seat)',
-    }),
+  available: queryBool.optional().meta({
+    description: 'Only stations whose availability is `open` (open, fresh report, a free seat)',
+  }),
 })
 export type NearestQuery = z.output<typeof nearestQuery>
 

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { describeEachBackend } from '../../test/db.ts'
+import { browserAvailable, collectConsoleErrors, launchBrowser } from '../../test/browser.ts'
+import { seedTime, testConfig } from '../../test/app.ts'
+import { startServer } from '../../test/server.ts'
+
+const hasBrowser = browserAvailable()
+const shots = new URL('../../docs/screenshots/', import.meta.url).pathname
+
+async function stationsDrawn(page: Page, url: string) {
+  await page.goto(url)
+  const map = page.locator('#map[data-ready="true"]')
+  await map.waitFor({ timeout: 20_000 })
+  await expect
+    .poll(async () => Number(await map.getAttribute('data-rendered-stations')), { timeout: 15_000 })
+    .toBeGreaterThan(1000)
+  return map
+}
+
+describeEachBackend('first page in a real browser', (db, backend) => {
+  let browser: Browser
+  let server: Awaited<ReturnType<typeof startServer>>
+  let offlineServer: Awaited<ReturnType<typeof startServer>>
+  // Screenshots come from the run against the deployed kind of database when there is one.
+  const screenshot = backend === 'postgis' || !process.env.TEST_DATABASE_URL
+
+  beforeAll(async () => {
+    if (!hasBrowser) return
+    const now = await seedTime(db())
+    server = await startServer(db(), { clock: () => now })
+    // A basemap that cannot be reached: the page must fall back to its bundled style.
+    offlineServer = await startServer(db(), {
+      clock: () => now,
+      config: testConfig({ MAP_STYLE_URL: 'http://127.0.0.1:59999/style.json' }),
+    })
+    browser = await launchBrowser()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    await offlineServer?.close()
+  })
+
+  for (const [name, viewport] of [
+    ['desktop', { width: 1440, height: 900 }],
+    ['phone', { width: 390, height: 844 }],
+  ] as const) {
+    it.skipIf(!hasBrowser)(
+      `shows the seeded stations at ${name} size, no console errors`,
+      async () => {
+        const page = await browser.newPage({ viewport, locale: 'zh-CN' })
+        const errors = collectConsoleErrors(page)
+        const map = await stationsDrawn(page, server.url)
+        expect(await map.getAttribute('data-basemap')).toBe('offline')
+        expect(await page.getByText('驿站 Yizhan').isVisible()).toBe(true)
+        if (screenshot) await page.screenshot({ path: `${shots}first-page-${name}.png` })
+        expect(errors).toEqual([])
+        await page.close()
+      },
+    )
+  }
+
+  it.skipIf(!hasBrowser)('stays usable when the configured basemap is unreachable', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    const errors = collectConsoleErrors(page)
+    const map = await stationsDrawn(page, offlineServer.url)
+    expect(await map.getAttribute('data-basemap')).toBe('offline')
+    // The browser itself logs the refused connection; nothing else may fail.
+    expect(errors.filter((e) => !/^Failed to load resource/.test(e))).toEqual([])
+    await page.close()
+  })
+})
