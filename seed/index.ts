@@ -1,27 +1,23 @@
-// npm run seed -- [--stations N] [--seed S] [--demand N]
+// npm run seed -- [--stations N] [--seed S] [--demand N] [--if-empty]
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import { ConfigError, loadConfig } from '../server/src/config.ts'
 import { openDatabase } from '../server/src/db/knex.ts'
 import { migrateLatest } from '../server/src/db/migrate.ts'
-import {
-  DEFAULT_DEMAND_POINTS,
-  DEFAULT_SEED,
-  DEFAULT_STATIONS,
-  managerUsername,
-} from './generate.ts'
-import { seedDatabase } from './seed.ts'
+import { DEFAULT_DEMAND_POINTS, DEFAULT_SEED, DEFAULT_STATIONS } from './generate.ts'
+import { describeDemoAccounts, seedDatabase } from './seed.ts'
 
 const MAX_STATIONS = 1_000_000
 const MAX_DEMAND_POINTS = 2_000_000
 
-const USAGE = `Usage: npm run seed -- [--stations N] [--seed S] [--demand N]
+const USAGE = `Usage: npm run seed -- [--stations N] [--seed S] [--demand N] [--if-empty]
 
 Replaces all stations, live status, demand points and accounts with generated Hunan data.
 
   --stations N  stations, 1 to ${MAX_STATIONS} (default ${DEFAULT_STATIONS})
   --seed S      random seed; the same seed gives the same data (default '${DEFAULT_SEED}')
   --demand N    demand points, 0 to ${MAX_DEMAND_POINTS} (default ${DEFAULT_DEMAND_POINTS})
+  --if-empty    do nothing when the database already has stations (for container start-up)
 
 Environment: DATABASE_URL (unset: the embedded database under DATA_DIR), SEED_DEMO_PASSWORD
 (password of every demo account; unset: random ones, printed once).`
@@ -52,6 +48,7 @@ function parseCli(args: string[]) {
         stations: { type: 'string' },
         seed: { type: 'string' },
         demand: { type: 'string' },
+        'if-empty': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }))
@@ -62,6 +59,7 @@ function parseCli(args: string[]) {
   if (values.seed === '') throw new UsageError('--seed must not be empty')
   return {
     help: values.help ?? false,
+    ifEmpty: values['if-empty'] ?? false,
     seed: values.seed ?? DEFAULT_SEED,
     stations: wholeNumber('stations', values.stations, DEFAULT_STATIONS, 1, MAX_STATIONS),
     demand: wholeNumber('demand', values.demand, DEFAULT_DEMAND_POINTS, 0, MAX_DEMAND_POINTS),
@@ -87,6 +85,13 @@ async function main(): Promise<number> {
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR })
   try {
     await migrateLatest(db.knex)
+    if (args.ifEmpty) {
+      const row = await db.knex('stations').count<{ n: number }[]>({ n: '*' }).first()
+      if (Number(row?.n) > 0) {
+        console.log('The database already has stations; not seeding (--if-empty).')
+        return 0
+      }
+    }
     const target =
       db.backend === 'pglite' ? `the embedded database in ${config.DATA_DIR}` : 'DATABASE_URL'
     console.log(
@@ -119,20 +124,7 @@ async function main(): Promise<number> {
       `Seeded ${number(summary.stations)} stations, ${number(summary.demandPoints)} demand ` +
         `points and ${number(summary.managers)} station managers in ${seconds} s.`,
     )
-    const [first, last] = [1, summary.managers].map((n) => managerUsername(n, summary.managers))
-    const managers = `${first} … ${last}`
-    if (summary.passwords) {
-      const { admin, planner, managers: shared } = summary.passwords
-      console.log(
-        '\nDemo accounts. These passwords are shown only now ' +
-          '(set SEED_DEMO_PASSWORD to choose one):\n' +
-          `  ${'admin'.padEnd(managers.length)}  ${admin}\n` +
-          `  ${'planner'.padEnd(managers.length)}  ${planner}\n` +
-          `  ${managers}  ${shared}\n`,
-      )
-    } else {
-      console.log(`Demo accounts admin, planner and ${managers} use SEED_DEMO_PASSWORD.`)
-    }
+    console.log(describeDemoAccounts(summary))
     return 0
   } finally {
     await db.close()

@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import { hashPassword } from '../server/src/auth/passwords.ts'
 import type { Role } from '../server/src/stations/vocabulary.ts'
 import {
+  managerUsername,
   streamDataset,
   type GeneratedAccount,
   type GeneratedDemandPoint,
@@ -265,4 +266,20 @@ export async function seedDatabase(knex: Knex, opts: SeedOptions): Promise<SeedS
     managers: data.accounts.filter((a) => a.role === 'manager').length,
     passwords,
   }
+}
+
+/** What to tell the person who just seeded: the demo accounts, with passwords when generated. */
+export function describeDemoAccounts(summary: SeedSummary): string {
+  const [first, last] = [1, summary.managers].map((n) => managerUsername(n, summary.managers))
+  const managers = `${first} … ${last}`
+  if (!summary.passwords)
+    return `Demo accounts admin, planner and ${managers} use SEED_DEMO_PASSWORD.`
+  const { admin, planner, managers: shared } = summary.passwords
+  return (
+    '\nDemo accounts. These passwords are shown only now ' +
+    '(set SEED_DEMO_PASSWORD to choose one):\n' +
+    `  ${'admin'.padEnd(managers.length)}  ${admin}\n` +
+    `  ${'planner'.padEnd(managers.length)}  ${planner}\n` +
+    `  ${managers}  ${shared}\n`
+  )
 }

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.ts'
 import { openDatabase } from './db/knex.ts'
 import { migrateLatest } from './db/migrate.ts'
 import { createApp } from './app.ts'
-import { seedDatabase } from '../../seed/seed.ts'
+import { describeDemoAccounts, seedDatabase } from '../../seed/seed.ts'
 
 async function main() {
   let config
@@ -35,11 +35,7 @@ async function main() {
         stations: config.SEED_STATIONS,
         demoPassword: config.SEED_DEMO_PASSWORD,
       })
-      if (summary.passwords) {
-        console.log('\nDemo accounts (shown once):')
-        for (const [who, pw] of Object.entries(summary.passwords)) console.log(`  ${who}: ${pw}`)
-        console.log('')
-      }
+      console.log(describeDemoAccounts(summary))
     }
   }
   const app = createApp({ db, config, logger })
