@@ -2,17 +2,31 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp, type AppDeps } from '../server/src/app.ts'
 import type { Database } from '../server/src/db/knex.ts'
+import { LiveHub } from '../server/src/live/hub.ts'
+import { redisAdapter } from '../server/src/live/redis.ts'
+import { statusRules } from '../server/src/stations/queries.ts'
 import { testConfig } from './app.ts'
 
-/** The real app listening on a free loopback port, for browsers and socket clients. */
-export async function startServer(db: Database, deps: Partial<AppDeps> = {}) {
-  const app = createApp({ db, config: testConfig(), ...deps })
+/** The real app with its live namespace, listening on a free loopback port. */
+export async function startServer(
+  db: Database,
+  deps: Partial<AppDeps> & { redisUrl?: string } = {},
+) {
+  const config = deps.config ?? testConfig()
+  const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES, deps.clock))
+  const app = createApp({ db, config, ...deps, live })
   const server = http.createServer(app)
+  const redis = deps.redisUrl ? await redisAdapter(deps.redisUrl, () => {}) : undefined
+  live.attach(server, redis?.adapter)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    live,
+    async close() {
+      await live.close() // closes the HTTP server too
+      await redis?.close()
+    },
   }
 }

@@ -12,7 +12,11 @@ import { buildOpenApiDocument } from './openapi.ts'
 import { authenticate } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
 import { registerAuthApi } from './auth/schema.ts'
-import { stationRoutes, type StationEvents } from './stations/routes.ts'
+import { stationRoutes } from './stations/routes.ts'
+import { statusRules } from './stations/queries.ts'
+import { LiveHub } from './live/hub.ts'
+import { reportRoutes } from './reports/routes.ts'
+import { registerReportsApi } from './reports/schema.ts'
 import { registerStationsApi } from './stations/schema.ts'
 import { tileRoutes } from './tiles/routes.ts'
 import { registerTilesApi } from './tiles/schema.ts'
@@ -26,7 +30,8 @@ export interface AppDeps {
   logger?: Logger
   /** The clock for open_now and staleness; tests pin it. */
   clock?: () => Date
-  stationEvents?: StationEvents
+  /** Live updates; a server that listens attaches it to its HTTP server. */
+  live?: LiveHub
 }
 
 const webDist = path.resolve(fileURLToPath(import.meta.url), '../../../web/dist')
@@ -35,8 +40,8 @@ export function createApp(deps: AppDeps) {
   const { db, config } = deps
   const knex = db.knex
   const logger = deps.logger ?? pino({ level: config.LOG_LEVEL })
-  const clock = deps.clock ?? (() => new Date())
-  const rules = () => ({ now: clock(), staleAfterMs: config.STALE_AFTER_MINUTES * 60_000 })
+  const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
+  const live = deps.live ?? new LiveHub(knex, rules)
   const metrics = createMetrics()
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
@@ -66,6 +71,7 @@ export function createApp(deps: AppDeps) {
     registerTilesApi,
     registerAuthApi,
     registerMetaApi,
+    registerReportsApi,
   ])
   const api = express.Router()
   api.use(express.json({ limit: '100kb' }))
@@ -75,7 +81,8 @@ export function createApp(deps: AppDeps) {
   })
   api.use(metaRoutes(knex, config))
   api.use(authRoutes(knex, config))
-  api.use(stationRoutes(knex, rules, deps.stationEvents))
+  api.use(stationRoutes(knex, rules, live))
+  api.use(reportRoutes(knex, rules, live))
   api.use(tileRoutes(knex, rules))
   api.use(notFoundHandler)
   app.use('/api/v1', api)

@@ -4,6 +4,9 @@ import { ConfigError, loadConfig } from './config.ts'
 import { openDatabase } from './db/knex.ts'
 import { migrateLatest } from './db/migrate.ts'
 import { createApp } from './app.ts'
+import { LiveHub } from './live/hub.ts'
+import { redisAdapter } from './live/redis.ts'
+import { statusRules } from './stations/queries.ts'
 import { describeDemoAccounts, seedDatabase } from '../../seed/seed.ts'
 
 async function main() {
@@ -38,8 +41,13 @@ async function main() {
       console.log(describeDemoAccounts(summary))
     }
   }
-  const app = createApp({ db, config, logger })
+  const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES))
+  const app = createApp({ db, config, logger, live })
   const server = http.createServer(app)
+  const redis = config.REDIS_URL
+    ? await redisAdapter(config.REDIS_URL, (err) => logger.warn({ err }, 'redis'))
+    : undefined
+  live.attach(server, redis?.adapter)
   server.listen(config.PORT, config.HOST, () => {
     logger.info(
       { port: config.PORT, backend: db.backend, startupMs: Date.now() - started },
@@ -48,9 +56,11 @@ async function main() {
   })
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down')
-    server.close(() => {
-      db.close().finally(() => process.exit(0))
-    })
+    // Closing Socket.IO closes the HTTP server too.
+    live
+      .close()
+      .then(() => Promise.allSettled([redis?.close(), db.close()]))
+      .finally(() => process.exit(0))
     setTimeout(() => process.exit(1), 10_000).unref()
   }
   process.on('SIGINT', shutdown)

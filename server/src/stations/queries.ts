@@ -42,6 +42,10 @@ export interface StatusRules {
   staleAfterMs: number
 }
 
+export const statusRules =
+  (staleAfterMinutes: number, clock: () => Date = () => new Date()) =>
+  (): StatusRules => ({ now: clock(), staleAfterMs: staleAfterMinutes * 60_000 })
+
 /** Everything a station answer needs, live status and supplies included, in one select. */
 export function selectStations(knex: Knex) {
   return knex('stations as s')

@@ -3,6 +3,7 @@ import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import { idParam } from '../http/params.ts'
 import { requireRole } from '../auth/middleware.ts'
+import type { LiveHub } from '../live/hub.ts'
 import { bboxQuery, createStationBody, nearestQuery, updateStationBody } from './schema.ts'
 import {
   createStation,
@@ -14,12 +15,7 @@ import {
   type StatusRules,
 } from './queries.ts'
 
-export interface StationEvents {
-  /** Called after a create or edit is committed, with the station as now stored. */
-  changed(station: Awaited<ReturnType<typeof findById>>): void
-}
-
-export function stationRoutes(knex: Knex, rules: () => StatusRules, events?: StationEvents) {
+export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
   const router = Router()
   const admin = requireRole('admin')
 
@@ -47,16 +43,18 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, events?: Sta
     const body = parse(createStationBody, req.body, 'body')
     const id = await createStation(knex, body)
     const station = await findById(knex, id, rules())
-    events?.changed(station)
+    live.stationChanged(station, 'created')
     res.status(201).location(`/api/v1/stations/${id}`).json(station)
   })
 
   router.patch('/stations/:id', admin, async (req, res) => {
     const { id } = parse(idParam, req.params, 'path')
     const body = parse(updateStationBody, req.body, 'body')
+    const before = await findById(knex, id, rules())
     await updateStation(knex, id, body)
     const station = await findById(knex, id, rules())
-    events?.changed(station)
+    const change = station.state === 'retired' && before.state !== 'retired' ? 'retired' : 'updated'
+    live.stationChanged(station, change, before.location)
     res.json(station)
   })
 

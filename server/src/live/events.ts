@@ -1,0 +1,71 @@
+/**
+ * The Socket.IO contract of namespace `/live`, shared by the server and the web app.
+ * Type-only: importing it adds nothing to the web bundle.
+ */
+import type { Availability, Supply } from '../stations/vocabulary.ts'
+
+export type Bbox = [west: number, south: number, east: number, north: number]
+
+export interface SupplyState {
+  level: number
+  low: boolean
+}
+
+/** A station's live status as pushed to maps and lists. */
+export interface StationStatusEvent {
+  id: number
+  occupancy: number
+  capacity: number
+  available_spaces: number
+  charging_points: number
+  charging_points_in_use: number
+  supplies: Partial<Record<Supply, SupplyState>>
+  availability: Availability
+  open_now: boolean
+  stale: boolean
+  reported_at: string | null
+  version: number
+  location: { lon: number; lat: number }
+}
+
+export interface StationChangedEvent {
+  id: number
+  /** Why: a new station, an edit, or its retirement. */
+  change: 'created' | 'updated' | 'retired'
+  station: {
+    id: number
+    code: string
+    name: string
+    state: string
+    location: { lon: number; lat: number }
+  }
+  status: StationStatusEvent
+}
+
+export interface SupplyLowEvent {
+  alert_id: number
+  station_id: number
+  station_name: string
+  item: Supply
+  level: number
+  threshold: number
+  opened_at: string
+}
+
+export type SubscribeAck =
+  { ok: true; tiles: number; stations: StationStatusEvent[] } | { ok: false; error: string }
+
+export interface ServerToClientEvents {
+  'station:status': (status: StationStatusEvent) => void
+  'station:changed': (event: StationChangedEvent) => void
+  'supply:low': (alert: SupplyLowEvent) => void
+  /** Sent on connect to managers, planners and admins: the low-stock alerts still open for them. */
+  'alerts:open': (alerts: SupplyLowEvent[]) => void
+}
+
+export interface ClientToServerEvents {
+  subscribe: (args: { bbox: Bbox }, ack: (res: SubscribeAck) => void) => void
+  unsubscribe: (args: { bbox?: Bbox }, ack?: (res: { ok: boolean; tiles: number }) => void) => void
+}
+
+export const LIVE_NAMESPACE = '/live'

@@ -1,0 +1,16 @@
+import { z } from 'zod'
+import { latitude, longitude } from '../http/params.ts'
+
+export const bbox = z
+  .tuple([longitude, latitude, longitude, latitude])
+  .refine(([w, s, e, n]) => w < e && s < n, { message: 'bbox needs west < east and south < north' })
+
+export const subscribeArgs = z.strictObject({ bbox })
+export const unsubscribeArgs = z.strictObject({ bbox: bbox.optional() })
+
+/** A subscription may cover at most this many rooms (about the whole of Hunan at zoom 11). */
+export const MAX_TILES_PER_SUBSCRIBE = 1200
+/** All of one client's subscriptions together. */
+export const MAX_ROOMS_PER_SOCKET = 2000
+/** Stations in one snapshot; a larger area must be viewed in parts (or through the tiles). */
+export const MAX_SNAPSHOT_STATIONS = 20_000

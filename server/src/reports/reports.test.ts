@@ -1,0 +1,307 @@
+import crypto from 'node:crypto'
+import { beforeAll, expect, it } from 'vitest'
+import request from 'supertest'
+import type { Express } from 'express'
+import { describeEachBackend } from '../../../test/db.ts'
+import { seedTime, signIn, testApp } from '../../../test/app.ts'
+
+const key = () => crypto.randomUUID()
+
+describeEachBackend('station reports', (db) => {
+  let app: Express
+  let managerA: string
+  let stationA: number
+  let stationB: number
+  let capacityA: number
+
+  beforeAll(async () => {
+    const now = await seedTime(db())
+    app = testApp(db(), { clock: () => now })
+    managerA = await signIn(app, 'manager001')
+    const mine = (await request(app).get('/api/v1/auth/me').set('Cookie', managerA)).body
+      .station_ids
+    stationA = mine[0]
+    stationB = (
+      await db()
+        .knex('station_managers as sm')
+        .join('users as u', 'u.id', 'sm.user_id')
+        .where('u.username', 'manager002')
+        .first('sm.station_id')
+    ).station_id
+    capacityA = (await db().knex('stations').where({ id: stationA }).first()).capacity
+  })
+
+  async function state(stationId: number) {
+    const status = await db().knex('station_status').where({ station_id: stationId }).first()
+    const [reports] = await db()
+      .knex('status_reports')
+      .where({ station_id: stationId })
+      .count({ n: '*' })
+    const supplies = await db()
+      .knex('station_supplies')
+      .where({ station_id: stationId })
+      .orderBy('item')
+    return { status, reports: Number(reports!.n), supplies }
+  }
+
+  const post = (stationId: number, body: object, k = key(), cookie = managerA) =>
+    request(app)
+      .post(`/api/v1/stations/${stationId}/reports`)
+      .set('Cookie', cookie)
+      .set('Idempotency-Key', k)
+      .send(body)
+
+  it('accepts a report: status, supplies and history change together', async () => {
+    const before = await state(stationA)
+    const res = await post(stationA, {
+      occupancy: 3,
+      charging_points_in_use: 0,
+      supplies: { drinking_water: 55 },
+      note: '午间',
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    expect(res.body.status).toMatchObject({ occupancy: 3, version: before.status.version + 1 })
+    expect(res.body.status.supplies.drinking_water).toEqual({ level: 55, low: false })
+    const after = await state(stationA)
+    expect(after.reports).toBe(before.reports + 1)
+    expect(after.status).toMatchObject({ occupancy: 3, version: before.status.version + 1 })
+    const last = await db()
+      .knex('status_reports')
+      .where({ station_id: stationA })
+      .orderBy('id', 'desc')
+      .first()
+    expect(last).toMatchObject({ occupancy: 3, note: '午间', version: before.status.version + 1 })
+    expect(last.supplies).toEqual({ drinking_water: 55 })
+  })
+
+  it('authorization matrix: only the station’s manager or an admin; nothing changes otherwise', async () => {
+    const before = [await state(stationA), await state(stationB)]
+    const planner = await signIn(app, 'planner')
+    const admin = await signIn(app, 'admin')
+    const cases: [string, () => request.Test, number][] = [
+      [
+        'anonymous',
+        () =>
+          request(app)
+            .post(`/api/v1/stations/${stationA}/reports`)
+            .set('Idempotency-Key', key())
+            .send({ occupancy: 1 }),
+        401,
+      ],
+      [
+        'forged session',
+        () =>
+          request(app)
+            .post(`/api/v1/stations/${stationA}/reports`)
+            .set('Cookie', 'yz_session=nope')
+            .set('Idempotency-Key', key())
+            .send({ occupancy: 1 }),
+        401,
+      ],
+      ['manager A on B’s station', () => post(stationB, { occupancy: 1 }), 403],
+      ['planner', () => post(stationA, { occupancy: 1 }, key(), planner), 403],
+      ['unknown station', () => post(999_999, { occupancy: 1 }), 404],
+      ['unknown station, admin', () => post(999_999, { occupancy: 1 }, key(), admin), 404],
+    ]
+    for (const [name, send, expected] of cases) {
+      const res = await send()
+      expect(res.status, name).toBe(expected)
+      expect(res.headers['content-type'], name).toMatch(/^application\/problem\+json/)
+    }
+    expect([await state(stationA), await state(stationB)]).toEqual(before)
+    // Nothing for anyone to replay either: the keys of refused requests were not kept.
+    const [keys] = await db().knex('idempotency_keys').where({ status_code: 0 }).count({ n: '*' })
+    expect(Number(keys!.n)).toBe(0)
+    expect((await post(stationB, { occupancy: 2 }, key(), admin)).status).toBe(201)
+  })
+
+  it('validates against the station and the vocabulary; nothing written on 400', async () => {
+    const before = await state(stationA)
+    const bad: object[] = [
+      { occupancy: -1 },
+      { occupancy: 2.5 },
+      { occupancy: '3' },
+      { occupancy: capacityA * 2 + 11 },
+      { occupancy: 1, charging_points_in_use: 10_001 },
+      { occupancy: 1, supplies: { beer: 50 } },
+      { occupancy: 1, supplies: { drinking_water: 101 } },
+      { occupancy: 1, supplies: { drinking_water: -5 } },
+      { occupancy: 1, extra: true },
+      {},
+    ]
+    for (const body of bad) {
+      const res = await post(stationA, body)
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect(res.body.errors.length).toBeGreaterThan(0)
+    }
+    const noKey = await request(app)
+      .post(`/api/v1/stations/${stationA}/reports`)
+      .set('Cookie', managerA)
+      .send({ occupancy: 1 })
+    expect(noKey.status).toBe(400)
+    expect(noKey.body.detail).toMatch(/Idempotency-Key/)
+    expect(await state(stationA)).toEqual(before)
+  })
+
+  it('idempotency: a replay returns the first answer and writes nothing; another body is 422', async () => {
+    const k = key()
+    const first = await post(stationA, { occupancy: 4 }, k)
+    expect(first.status).toBe(201)
+    const before = await state(stationA)
+    const again = await post(stationA, { occupancy: 4 }, k)
+    expect(again.status).toBe(201)
+    expect(again.body).toEqual(first.body)
+    expect(await state(stationA)).toEqual(before)
+    const other = await post(stationA, { occupancy: 5 }, k)
+    expect(other.status).toBe(422)
+    expect(await state(stationA)).toEqual(before)
+  })
+
+  it('50 concurrent posts with one key write one report', async () => {
+    const before = await state(stationA)
+    const k = key()
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => post(stationA, { occupancy: 6 }, k)),
+    )
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(201))
+    const versions = new Set(results.map((r) => r.body.status.version))
+    expect(versions.size).toBe(1)
+    const after = await state(stationA)
+    expect(after.reports).toBe(before.reports + 1)
+    expect(after.status.version).toBe(before.status.version + 1)
+  })
+
+  it('If-Match: 412 when the status moved on, accepted when current', async () => {
+    const { status } = await state(stationA)
+    const stale = await post(stationA, { occupancy: 2 }, key()).set(
+      'If-Match',
+      String(status.version - 1 < 0 ? 999 : status.version - 1),
+    )
+    expect(stale.status).toBe(412)
+    const current = await post(stationA, { occupancy: 2 }, key()).set(
+      'If-Match',
+      `"${status.version}"`,
+    )
+    expect(current.status).toBe(201)
+    expect((await post(stationA, { occupancy: 2 }, key()).set('If-Match', 'banana')).status).toBe(
+      400,
+    )
+  })
+
+  it('200 concurrent reports with client retries over 20 stations: no report lost or doubled', async () => {
+    const admin = await signIn(app, 'admin')
+    const stations: number[] = await db()
+      .knex('stations')
+      .where('state', 'active')
+      .orderBy('id')
+      .limit(20)
+      .pluck('id')
+    const caps = new Map<number, number>(
+      (await db().knex('stations').whereIn('id', stations).select('id', 'capacity')).map((r) => [
+        r.id,
+        r.capacity,
+      ]),
+    )
+    const before = new Map<number, number>()
+    for (const id of stations) before.set(id, (await state(id)).reports)
+    let accepted = 0
+    const jobs = Array.from({ length: 200 }, (_, i) => {
+      const id = stations[i % 20]!
+      const body = { occupancy: (i * 7) % (caps.get(id)! + 1) }
+      const k = key()
+      return (async () => {
+        // Each client retries its request (same key) as a flaky network would, and once more after success.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const res = await post(id, body, k, admin)
+          if (res.status === 201 && attempt === 0) accepted++
+          if (res.status !== 201) throw new Error(`unexpected ${res.status}`)
+        }
+      })()
+    })
+    await Promise.all(jobs)
+    expect(accepted).toBe(200)
+    let total = 0
+    for (const id of stations) {
+      const s = await state(id)
+      total += s.reports - before.get(id)!
+      // The final status is the last accepted report (highest version).
+      const last = await db()
+        .knex('status_reports')
+        .where({ station_id: id })
+        .orderBy('version', 'desc')
+        .first()
+      expect(s.status.occupancy).toBe(last.occupancy)
+      expect(s.status.version).toBe(last.version)
+      const versions: number[] = await db()
+        .knex('status_reports')
+        .where({ station_id: id })
+        .orderBy('version')
+        .pluck('version')
+      expect(new Set(versions).size).toBe(versions.length)
+    }
+    expect(total).toBe(accepted)
+  })
+
+  it('history is paged newest first, filtered by time; busy hours average by weekday and hour', async () => {
+    const planner = await signIn(app, 'planner')
+    const all = await request(app)
+      .get(`/api/v1/stations/${stationA}/reports?limit=1000`)
+      .set('Cookie', planner)
+    expect(all.status).toBe(200)
+    const ids = all.body.reports.map((r: { id: number }) => r.id)
+    expect(ids).toEqual([...ids].sort((a, b) => b - a))
+    const page1 = await request(app)
+      .get(`/api/v1/stations/${stationA}/reports?limit=2`)
+      .set('Cookie', managerA)
+    const page2 = await request(app)
+      .get(`/api/v1/stations/${stationA}/reports?limit=2&cursor=${page1.body.next_cursor}`)
+      .set('Cookie', managerA)
+    expect([...page1.body.reports, ...page2.body.reports].map((r: { id: number }) => r.id)).toEqual(
+      ids.slice(0, 4),
+    )
+    const to = all.body.reports[1].reported_at
+    const older = await request(app)
+      .get(`/api/v1/stations/${stationA}/reports`)
+      .query({ to, limit: 1000 })
+      .set('Cookie', planner)
+    expect(older.body.reports.every((r: { reported_at: string }) => r.reported_at < to)).toBe(true)
+    expect(
+      (await request(app).get(`/api/v1/stations/${stationB}/reports`).set('Cookie', managerA))
+        .status,
+    ).toBe(403)
+    expect((await request(app).get(`/api/v1/stations/${stationA}/reports`)).status).toBe(401)
+    expect(
+      (
+        await request(app)
+          .get(`/api/v1/stations/${stationA}/reports?from=yesterday`)
+          .set('Cookie', planner)
+      ).status,
+    ).toBe(400)
+
+    const busy = await request(app).get(`/api/v1/stations/${stationA}/busy-hours?weeks=4`)
+    expect(busy.status).toBe(200)
+    const { rows } = await db().knex.raw(
+      `SELECT avg(occupancy)::float8 AS m, count(*)::int AS n FROM status_reports WHERE station_id = ?`,
+      [stationA],
+    )
+    const cells = busy.body.hours as {
+      weekday: number
+      hour: number
+      mean_occupancy: number
+      reports: number
+    }[]
+    expect(cells.reduce((a, c) => a + c.reports, 0)).toBe(rows[0].n)
+    const weighted = cells.reduce((a, c) => a + c.mean_occupancy * c.reports, 0) / rows[0].n
+    expect(weighted).toBeCloseTo(rows[0].m, 1)
+    for (const c of cells) {
+      expect(c.weekday).toBeGreaterThanOrEqual(1)
+      expect(c.weekday).toBeLessThanOrEqual(7)
+      expect(c.hour).toBeGreaterThanOrEqual(0)
+      expect(c.hour).toBeLessThan(24)
+    }
+    expect(
+      (await request(app).get(`/api/v1/stations/${stationA}/busy-hours?weeks=100`)).status,
+    ).toBe(400)
+    expect((await request(app).get(`/api/v1/stations/999999/busy-hours`)).status).toBe(404)
+  })
+})

@@ -1,0 +1,58 @@
+import { Router } from 'express'
+import type { Knex } from 'knex'
+import { forbidden, notFound, parse } from '../errors.ts'
+import { idParam } from '../http/params.ts'
+import { requireRole } from '../auth/middleware.ts'
+import type { StatusRules } from '../stations/queries.ts'
+import type { LiveHub } from '../live/hub.ts'
+import { busyHoursQuery, historyQuery, idempotencyKey, ifMatch, reportBody } from './schema.ts'
+import { busyHours, mayManage, openAlerts, reportHistory, submitReport } from './queries.ts'
+
+export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
+  const router = Router()
+
+  router.post('/stations/:id/reports', requireRole('manager', 'admin'), async (req, res) => {
+    const { id } = parse(idParam, req.params, 'path')
+    const key = parse(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key')
+    const version =
+      req.get('if-match') === undefined
+        ? undefined
+        : parse(ifMatch, req.get('if-match'), 'If-Match')
+    const body = parse(reportBody, req.body, 'body')
+    const outcome = await submitReport(
+      knex,
+      { user: req.user!, stationId: id, key, ifMatch: version, body },
+      rules(),
+    )
+    // Published only after the commit, and only by the request that wrote the report.
+    if (outcome.accepted) live.reportAccepted(outcome.accepted.station, outcome.accepted.alerts)
+    res.status(outcome.status).json(outcome.body)
+  })
+
+  router.get(
+    '/stations/:id/reports',
+    requireRole('manager', 'planner', 'admin'),
+    async (req, res) => {
+      const { id } = parse(idParam, req.params, 'path')
+      const q = parse(historyQuery, req.query, 'query')
+      if (!(await knex('stations').where({ id }).first()))
+        throw notFound(`Station ${id} does not exist`)
+      if (req.user!.role === 'manager' && !(await mayManage(knex, req.user!, id))) {
+        throw forbidden('You do not manage this station')
+      }
+      res.json(await reportHistory(knex, id, q))
+    },
+  )
+
+  router.get('/stations/:id/busy-hours', async (req, res) => {
+    const { id } = parse(idParam, req.params, 'path')
+    const { weeks } = parse(busyHoursQuery, req.query, 'query')
+    res.json(await busyHours(knex, id, weeks, rules().now))
+  })
+
+  router.get('/alerts', requireRole('manager', 'planner', 'admin'), async (req, res) => {
+    res.json({ alerts: await openAlerts(knex, req.user!) })
+  })
+
+  return router
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod'
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
+import { SUPPLIES } from '../stations/vocabulary.ts'
+import { idParam, queryInt } from '../http/params.ts'
+import { problemResponses } from '../openapi.ts'
+import { station } from '../stations/schema.ts'
+
+/** Shape only; bounds that depend on the station (capacity, chargers) are checked against it. */
+export const reportBody = z.strictObject({
+  occupancy: z.number().int().min(0).max(10_000).meta({ description: 'People at the station now' }),
+  charging_points_in_use: z.number().int().min(0).max(10_000).optional(),
+  supplies: z
+    .partialRecord(z.enum(SUPPLIES), z.number().int().min(0).max(100))
+    .optional()
+    .meta({
+      description: 'Level 0–100 % of each supply reported',
+      example: { drinking_water: 60 },
+    }),
+  note: z.string().max(500).optional(),
+})
+export type ReportBody = z.output<typeof reportBody>
+
+export const idempotencyKey = z
+  .string({ error: 'the Idempotency-Key header is required' })
+  .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1–200 visible ASCII characters')
+
+export const ifMatch = z
+  .string()
+  .regex(/^(W\/)?"?\d{1,10}"?$/, 'If-Match must be a status version number')
+  .transform((v) => Number(v.replace(/\D/g, '')))
+
+export const historyQuery = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional().meta({ description: 'ISO 8601, inclusive' }),
+  to: z.iso.datetime({ offset: true }).optional().meta({ description: 'ISO 8601, exclusive' }),
+  limit: queryInt(1, 1000).default(200),
+  cursor: z
+    .string()
+    .regex(/^\d{1,19}$/, 'cursor must be the next_cursor of the previous page')
+    .optional(),
+})
+export type HistoryQuery = z.output<typeof historyQuery>
+
+export const busyHoursQuery = z.strictObject({
+  weeks: queryInt(1, 52).default(8).meta({ description: 'How many past weeks to average (1–52)' }),
+})
+
+const report = z
+  .object({
+    id: z.number().int(),
+    station_id: z.number().int(),
+    occupancy: z.number().int(),
+    charging_points_in_use: z.number().int().nullable(),
+    supplies: z.record(z.string(), z.number().int()),
+    note: z.string().nullable(),
+    reported_by: z.string().nullable(),
+    reported_at: z.string(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'StatusReport' })
+
+export function registerReportsApi(registry: OpenAPIRegistry) {
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/stations/{id}/reports',
+    summary:
+      "Report occupancy, chargers in use and supply levels (that station's manager, or an admin). " +
+      'Idempotent by Idempotency-Key (per user, kept 48 h): the same key and body returns the first answer ' +
+      'and writes nothing; the same key with another body is 422. If-Match: <version> gives 412 when the ' +
+      'status has moved on. Occupancy may exceed seats (people standing) up to twice the capacity + 10; ' +
+      'chargers in use up to the station’s charging points.',
+    tags: ['reports'],
+    request: {
+      params: idParam,
+      headers: z.object({ 'idempotency-key': idempotencyKey, 'if-match': z.string().optional() }),
+      body: { content: { 'application/json': { schema: reportBody } } },
+    },
+    responses: {
+      201: {
+        description: 'Accepted: the station with its new status',
+        content: { 'application/json': { schema: station } },
+      },
+      ...problemResponses(400, 401, 403, 404, 412, 422),
+    },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/stations/{id}/reports',
+    summary: "A station's report history, newest first, paged (its managers, planners and admins)",
+    tags: ['reports'],
+    request: { params: idParam, query: historyQuery },
+    responses: {
+      200: {
+        description: 'Reports',
+        content: {
+          'application/json': {
+            schema: z.object({ reports: z.array(report), next_cursor: z.string().nullable() }),
+          },
+        },
+      },
+      ...problemResponses(400, 401, 403, 404),
+    },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/stations/{id}/busy-hours',
+    summary: "Mean reported occupancy by weekday (1 = Monday) and hour, in the station's time zone",
+    tags: ['reports'],
+    request: { params: idParam, query: busyHoursQuery },
+    responses: {
+      200: {
+        description: 'Busy hours',
+        content: {
+          'application/json': {
+            schema: z.object({
+              station_id: z.number().int(),
+              timezone: z.string(),
+              weeks: z.number().int(),
+              hours: z.array(
+                z.object({
+                  weekday: z.number().int(),
+                  hour: z.number().int(),
+                  mean_occupancy: z.number(),
+                  reports: z.number().int(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      ...problemResponses(400, 404),
+    },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/alerts',
+    summary:
+      'Open low-stock alerts: a manager sees those of their stations, planners and admins all',
+    tags: ['reports'],
+    responses: { 200: { description: 'Open alerts' }, ...problemResponses(401, 403) },
+  })
+}
