@@ -53,6 +53,15 @@ export const configSchema = z.object({
     .max(10_000)
     .default(10)
     .describe('Login attempts per client address per minute'),
+  LIVE_RECOVERY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(120)
+    .describe(
+      'How long a dropped live client may reconnect and get missed events replayed (0: never)',
+    ),
   MAP_STYLE_URL: z
     .string()
     .url()

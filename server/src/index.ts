@@ -41,7 +41,10 @@ async function main() {
       console.log(describeDemoAccounts(summary))
     }
   }
-  const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES))
+  const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES), {
+    recoverySeconds: config.LIVE_RECOVERY_SECONDS,
+    log: (err) => logger.error({ err }, 'live update failed'),
+  })
   const app = createApp({ db, config, logger, live })
   const server = http.createServer(app)
   const redis = config.REDIS_URL

@@ -75,12 +75,22 @@ export class LiveHub {
   constructor(
     private readonly knex: Knex,
     private readonly rules: () => StatusRules,
+    private readonly options: { recoverySeconds: number; log?: (err: unknown) => void } = {
+      recoverySeconds: 120,
+    },
   ) {}
 
   attach(server: http.Server, adapter?: Parameters<Server['adapter']>[0]) {
     this.io = new Server<ClientToServerEvents, ServerToClientEvents>(server, {
-      // A client that drops for up to 2 minutes gets the missed events replayed and keeps its rooms.
-      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+      // A client that drops briefly gets the missed events replayed and keeps its rooms.
+      ...(this.options.recoverySeconds > 0
+        ? {
+            connectionStateRecovery: {
+              maxDisconnectionDuration: this.options.recoverySeconds * 1000,
+              skipMiddlewares: false,
+            },
+          }
+        : {}),
       ...(adapter ? { adapter } : {}),
     })
     const nsp = this.io.of(LIVE_NAMESPACE) as LiveNamespace
@@ -114,7 +124,7 @@ export class LiveHub {
       if (user.role !== 'manager') void socket.join(PLANNERS_ROOM)
       openAlerts(this.knex, user)
         .then((alerts) => socket.emit('alerts:open', alerts))
-        .catch(() => {})
+        .catch((err) => this.options.log?.(err))
     }
 
     socket.on('subscribe', async (args, ack) => {

@@ -1,0 +1,87 @@
+import { io, type Socket } from 'socket.io-client'
+import type {
+  Bbox,
+  ClientToServerEvents,
+  ServerToClientEvents,
+  StationStatusEvent,
+  SubscribeAck,
+  SupplyLowEvent,
+} from '../server/src/live/events.ts'
+
+export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>
+
+/**
+ * A test client that keeps a station → status map the way the web app does: newest version
+ * wins, and after a reconnect that could not be recovered it subscribes again for a snapshot.
+ */
+export function liveClient(url: string, opts: { cookie?: string; token?: string } = {}) {
+  const socket: LiveSocket = io(`${url}/live`, {
+    transports: ['websocket'],
+    reconnectionDelay: 50,
+    reconnectionDelayMax: 200,
+    ...(opts.cookie ? { extraHeaders: { cookie: opts.cookie } } : {}),
+    ...(opts.token ? { auth: { token: opts.token } } : {}),
+  })
+  const statuses = new Map<number, StationStatusEvent>()
+  const received: StationStatusEvent[] = []
+  const alerts: SupplyLowEvent[] = []
+  const openAlerts: SupplyLowEvent[][] = []
+  const bboxes: Bbox[] = []
+  let snapshots = 0
+  let recoveries = 0
+  let connections = 0
+
+  const apply = (s: StationStatusEvent) => {
+    const known = statuses.get(s.id)
+    if (!known || known.version <= s.version) statuses.set(s.id, s)
+  }
+  socket.on('station:status', (s) => {
+    received.push(s)
+    apply(s)
+  })
+  socket.on('supply:low', (a) => alerts.push(a))
+  socket.on('alerts:open', (a) => openAlerts.push(a))
+  // A server-side disconnect is not retried by socket.io itself; the app reconnects anyway.
+  socket.on('disconnect', (reason) => {
+    if (reason === 'io server disconnect') socket.connect()
+  })
+  socket.on('connect', () => {
+    // The first connection subscribes through subscribe() itself.
+    if (connections++ === 0) return
+    if (socket.recovered) {
+      recoveries++
+      return
+    }
+    for (const bbox of bboxes) void subscribeOnce(bbox)
+  })
+
+  async function subscribeOnce(bbox: Bbox): Promise<SubscribeAck> {
+    const ack = await socket.timeout(10_000).emitWithAck('subscribe', { bbox })
+    if (ack.ok) {
+      snapshots++
+      for (const s of ack.stations) apply(s)
+    }
+    return ack
+  }
+
+  return {
+    socket,
+    statuses,
+    received,
+    alerts,
+    openAlerts,
+    snapshots: () => snapshots,
+    recoveries: () => recoveries,
+    connected: () =>
+      new Promise<void>((resolve, reject) => {
+        if (socket.connected) return resolve()
+        socket.once('connect', () => resolve())
+        socket.once('connect_error', reject)
+      }),
+    async subscribe(bbox: Bbox) {
+      bboxes.push(bbox)
+      return subscribeOnce(bbox)
+    },
+    close: () => socket.close(),
+  }
+}
