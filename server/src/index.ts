@@ -7,6 +7,7 @@ import { createApp } from './app.ts'
 import { LiveHub } from './live/hub.ts'
 import { redisAdapter } from './live/redis.ts'
 import { statusRules } from './stations/queries.ts'
+import { pruneIdempotencyKeys } from './reports/queries.ts'
 import { describeDemoAccounts, seedDatabase } from '../../seed/seed.ts'
 
 async function main() {
@@ -57,6 +58,14 @@ async function main() {
       `Yizhan listening on http://localhost:${config.PORT}`,
     )
   })
+  // Idempotency keys are answered for 48 h, then dropped.
+  const prune = setInterval(() => {
+    pruneIdempotencyKeys(db.knex).catch((err) =>
+      logger.warn({ err }, 'pruning idempotency keys failed'),
+    )
+  }, 3600_000)
+  prune.unref()
+
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down')
     // Closing Socket.IO closes the HTTP server too.

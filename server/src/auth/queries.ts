@@ -72,9 +72,10 @@ export async function listApiTokens(knex: Knex, userId: number) {
 }
 
 export async function revokeApiToken(knex: Knex, userId: number, id: number): Promise<boolean> {
-  const n = await knex('api_tokens')
+  const revoked = await knex('api_tokens')
     .where({ id, user_id: userId })
     .whereNull('revoked_at')
     .update({ revoked_at: knex.fn.now() })
-  return n > 0
+    .returning('id')
+  return revoked.length > 0
 }

@@ -210,6 +210,16 @@ describeEachBackend('live updates over /live', (db) => {
     expect(events.every((e) => e.id === created.body.id)).toBe(true)
   })
 
+  it('an API token in the handshake authenticates the socket', async () => {
+    const created = await request(server.url)
+      .post('/api/v1/auth/tokens')
+      .set('Cookie', manager)
+      .send({ name: 'kiosk' })
+    const c = client({ token: created.body.token })
+    await c.connected()
+    await expect.poll(() => c.openAlerts.length).toBe(1)
+  })
+
   it('an invalid token is refused at connect', async () => {
     const c = client({ token: 'yz_not-a-token' })
     await expect(c.connected()).rejects.toThrow(/invalid token/)

@@ -4,6 +4,7 @@ import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, signIn, testApp } from '../../../test/app.ts'
+import { pruneIdempotencyKeys } from './queries.ts'
 
 const key = () => crypto.randomUUID()
 
@@ -303,5 +304,16 @@ describeEachBackend('station reports', (db) => {
       (await request(app).get(`/api/v1/stations/${stationA}/busy-hours?weeks=100`)).status,
     ).toBe(400)
     expect((await request(app).get(`/api/v1/stations/999999/busy-hours`)).status).toBe(404)
+  })
+
+  it('keeps idempotency keys 48 hours, then prunes them', async () => {
+    const k = key()
+    expect((await post(stationA, { occupancy: 1 }, k)).status).toBe(201)
+    const now = new Date()
+    expect(await pruneIdempotencyKeys(db().knex, new Date(now.getTime() + 47 * 3600_000))).toBe(0)
+    expect(
+      await pruneIdempotencyKeys(db().knex, new Date(now.getTime() + 49 * 3600_000)),
+    ).toBeGreaterThan(0)
+    expect(await db().knex('idempotency_keys').where({ key: k }).first()).toBeUndefined()
   })
 })

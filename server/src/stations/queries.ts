@@ -209,14 +209,15 @@ export async function createStation(knex: Knex, body: CreateStation): Promise<nu
 export async function updateStation(knex: Knex, id: number, body: UpdateStation): Promise<void> {
   const { location, ...fields } = body
   try {
-    const count = await knex('stations')
+    const updated = await knex('stations')
       .where({ id })
       .update({
         ...fields,
         ...(location ? { location: locationValue(knex, location) } : {}),
         updated_at: knex.fn.now(),
       })
-    if (!count) throw notFound(`Station ${id} does not exist`)
+      .returning('id')
+    if (!updated.length) throw notFound(`Station ${id} does not exist`)
   } catch (err) {
     rethrowConflict(err)
   }

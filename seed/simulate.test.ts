@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import request from 'supertest'
+import { describeEachBackend, TEST_PASSWORD } from '../test/db.ts'
+import { seedTime } from '../test/app.ts'
+import { startServer } from '../test/server.ts'
+import { liveClient } from '../test/liveClient.ts'
+import { runSimulation } from './simulate.ts'
+
+describeEachBackend('npm run simulate', (db) => {
+  let server: Awaited<ReturnType<typeof startServer>>
+  beforeAll(async () => {
+    const now = await seedTime(db())
+    server = await startServer(db(), { clock: () => now })
+  })
+  afterAll(async () => {
+    await server?.close()
+  })
+
+  it('posts reports through the API that a client subscribed to Changsha sees, matching the API', async () => {
+    const changsha = liveClient(server.url)
+    try {
+      const ack = await changsha.subscribe([112.6, 27.95, 113.2, 28.5])
+      expect(ack.ok).toBe(true)
+      const [before] = await db().knex('status_reports').count({ n: '*' })
+      const result = await runSimulation({
+        url: server.url,
+        rate: 30,
+        duration: 3,
+        managers: 8,
+        password: TEST_PASSWORD,
+      })
+      expect(result.sent).toBeGreaterThan(50)
+      expect(result.failed).toBe(0)
+      expect(result.accepted).toBe(result.sent)
+      const [after] = await db().knex('status_reports').count({ n: '*' })
+      expect(Number(after!.n) - Number(before!.n)).toBe(result.accepted)
+
+      // The seeded managers 001–008 run stations in Changsha: their updates stream to the client.
+      await expect.poll(() => changsha.received.length, { timeout: 5000 }).toBe(result.accepted)
+      const ids = [...new Set(changsha.received.map((s) => s.id))]
+      for (const id of ids) {
+        const api = (await request(server.url).get(`/api/v1/stations/${id}`)).body
+        const live = changsha.statuses.get(id)!
+        expect(live).toMatchObject({
+          version: api.status.version,
+          occupancy: api.status.occupancy,
+          availability: api.status.availability,
+          supplies: api.status.supplies,
+          charging_points_in_use: api.status.charging_points_in_use,
+        })
+      }
+    } finally {
+      changsha.close()
+    }
+  })
+})
