@@ -29,6 +29,7 @@ export function liveClient(url: string, opts: { cookie?: string; token?: string 
   const bboxes: Bbox[] = []
   let snapshots = 0
   let recoveries = 0
+  let batches = 0
   let connections = 0
 
   const apply = (s: StationStatusEvent) => {
@@ -38,6 +39,13 @@ export function liveClient(url: string, opts: { cookie?: string; token?: string 
   socket.on('station:status', (s) => {
     received.push(s)
     apply(s)
+  })
+  socket.on('station:statuses', (batch) => {
+    batches++
+    for (const s of batch) {
+      received.push(s)
+      apply(s)
+    }
   })
   socket.on('supply:low', (a) => alerts.push(a))
   socket.on('alerts:open', (a) => openAlerts.push(a))
@@ -72,6 +80,7 @@ export function liveClient(url: string, opts: { cookie?: string; token?: string 
     openAlerts,
     snapshots: () => snapshots,
     recoveries: () => recoveries,
+    batches: () => batches,
     connected: () =>
       new Promise<void>((resolve, reject) => {
         if (socket.connected) return resolve()

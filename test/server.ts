@@ -15,6 +15,7 @@ export async function startServer(
   const config = deps.config ?? testConfig()
   const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES, deps.clock), {
     recoverySeconds: config.LIVE_RECOVERY_SECONDS,
+    batchMs: config.LIVE_BATCH_MS,
   })
   const app = createApp({ db, config, ...deps, live })
   const server = http.createServer(app)

@@ -62,6 +62,20 @@ export const configSchema = z.object({
     .describe(
       'How long a dropped live client may reconnect and get missed events replayed (0: never)',
     ),
+  STATION_REQUEST_RATE_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(20)
+    .describe('Station requests (anonymous) accepted per client address per hour'),
+  LIVE_BATCH_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(5000)
+    .default(200)
+    .describe('Window over which large live subscriptions get one batched message'),
   MAP_STYLE_URL: z
     .string()
     .url()
@@ -78,6 +92,13 @@ export const configSchema = z.object({
     .max(600_000)
     .default(15_000)
     .describe('Statement timeout for PostgreSQL connections'),
+  COVERAGE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(10_000)
+    .describe('Statement timeout for one coverage analysis (gaps, suggestions, summary, what-if)'),
 })
 
 export type Config = z.infer<typeof configSchema>

@@ -44,6 +44,7 @@ async function main() {
   }
   const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES), {
     recoverySeconds: config.LIVE_RECOVERY_SECONDS,
+    batchMs: config.LIVE_BATCH_MS,
     log: (err) => logger.error({ err }, 'live update failed'),
   })
   const app = createApp({ db, config, logger, live })

@@ -53,10 +53,23 @@ export interface SupplyLowEvent {
 }
 
 export type SubscribeAck =
-  { ok: true; tiles: number; stations: StationStatusEvent[] } | { ok: false; error: string }
+  | {
+      ok: true
+      /** The room zoom level used: 14 sends each report at once, coarser levels batch. */
+      level: number
+      rooms: number
+      stations: StationStatusEvent[]
+    }
+  | { ok: false; error: string }
 
 export interface ServerToClientEvents {
+  /** One report, at once: to subscriptions small enough for the finest rooms (a phone's view). */
   'station:status': (status: StationStatusEvent) => void
+  /**
+   * The reports of a short window, newest status per station: to larger subscriptions
+   * (a city on a wall screen), so a burst of reports is one message, not hundreds.
+   */
+  'station:statuses': (statuses: StationStatusEvent[]) => void
   'station:changed': (event: StationChangedEvent) => void
   'supply:low': (alert: SupplyLowEvent) => void
   /** Sent on connect to managers, planners and admins: the low-stock alerts still open for them. */
@@ -65,7 +78,7 @@ export interface ServerToClientEvents {
 
 export interface ClientToServerEvents {
   subscribe: (args: { bbox: Bbox }, ack: (res: SubscribeAck) => void) => void
-  unsubscribe: (args: { bbox?: Bbox }, ack?: (res: { ok: boolean; tiles: number }) => void) => void
+  unsubscribe: (args: { bbox?: Bbox }, ack?: (res: { ok: boolean; rooms: number }) => void) => void
 }
 
 export const LIVE_NAMESPACE = '/live'

@@ -21,11 +21,10 @@ import {
 import {
   MAX_ROOMS_PER_SOCKET,
   MAX_SNAPSHOT_STATIONS,
-  MAX_TILES_PER_SUBSCRIBE,
   subscribeArgs,
   unsubscribeArgs,
 } from './schema.ts'
-import { roomOf, tilesCovering } from './tiles.ts'
+import { roomsCovering, roomsOf } from './tiles.ts'
 
 interface SocketData {
   user?: AuthUser
@@ -75,7 +74,12 @@ export class LiveHub {
   constructor(
     private readonly knex: Knex,
     private readonly rules: () => StatusRules,
-    private readonly options: { recoverySeconds: number; log?: (err: unknown) => void } = {
+    private readonly options: {
+      recoverySeconds: number
+      /** Window for the batched `station:statuses` of coarse rooms. */
+      batchMs?: number
+      log?: (err: unknown) => void
+    } = {
       recoverySeconds: 120,
     },
   ) {}
@@ -114,6 +118,7 @@ export class LiveHub {
   }
 
   async close() {
+    clearTimeout(this.flushTimer)
     await this.io?.close()
   }
 
@@ -130,25 +135,25 @@ export class LiveHub {
     socket.on('subscribe', async (args, ack) => {
       if (typeof ack !== 'function') return
       const parsed = subscribeArgs.safeParse(args)
-      if (!parsed.success)
+      if (!parsed.success) {
         return ack({ ok: false, error: parsed.error.issues.map((i) => i.message).join('; ') })
-      const tiles = tilesCovering(parsed.data.bbox)
-      if (tiles.count > MAX_TILES_PER_SUBSCRIBE)
-        return ack({ ok: false, error: 'bbox too large: zoom in' })
-      const rooms = tiles.rooms()
-      const total = new Set([...socket.rooms, ...rooms]).size
-      if (total > MAX_ROOMS_PER_SOCKET)
+      }
+      const covering = roomsCovering(parsed.data.bbox)
+      if (!covering) return ack({ ok: false, error: 'bbox too large: zoom in' })
+      if (new Set([...this.tileRooms(socket), ...covering.rooms]).size > MAX_ROOMS_PER_SOCKET) {
         return ack({ ok: false, error: 'too many subscriptions: unsubscribe first' })
+      }
       // Join before reading, so no update committed after the snapshot's read is missed.
-      await socket.join(rooms)
+      await socket.join(covering.rooms)
       try {
         const stations = await this.snapshot(parsed.data.bbox)
         if (!stations) {
-          await Promise.all(rooms.map((r) => socket.leave(r)))
+          await Promise.all(covering.rooms.map((r) => socket.leave(r)))
           return ack({ ok: false, error: `more than ${MAX_SNAPSHOT_STATIONS} stations: zoom in` })
         }
-        ack({ ok: true, tiles: this.tileRooms(socket).length, stations })
-      } catch {
+        ack({ ok: true, level: covering.level, rooms: this.tileRooms(socket).length, stations })
+      } catch (err) {
+        this.options.log?.(err)
         ack({ ok: false, error: 'cannot read stations now; retry' })
       }
     })
@@ -157,16 +162,16 @@ export class LiveHub {
       const parsed = unsubscribeArgs.safeParse(args ?? {})
       const rooms =
         parsed.success && parsed.data.bbox
-          ? tilesCovering(parsed.data.bbox).rooms()
+          ? (roomsCovering(parsed.data.bbox)?.rooms ?? [])
           : this.tileRooms(socket)
       await Promise.all(rooms.map((r) => socket.leave(r)))
       if (typeof ack === 'function')
-        ack({ ok: parsed.success, tiles: this.tileRooms(socket).length })
+        ack({ ok: parsed.success, rooms: this.tileRooms(socket).length })
     })
   }
 
   private tileRooms(socket: LiveSocket) {
-    return [...socket.rooms].filter((r) => r.startsWith('tile:'))
+    return [...socket.rooms].filter((r) => r.startsWith('t'))
   }
 
   private async snapshot([w, s, e, n]: [number, number, number, number]) {
@@ -183,18 +188,40 @@ export class LiveHub {
   reportAccepted(station: Station, alerts: SupplyLowEvent[]) {
     const nsp = this.nsp
     if (!nsp) return
-    nsp
-      .to(roomOf(station.location.lon, station.location.lat))
-      .emit('station:status', toStatusEvent(station))
+    const event = toStatusEvent(station)
+    const [immediate, ...batched] = roomsOf(station.location.lon, station.location.lat)
+    nsp.to(immediate!).emit('station:status', event)
+    for (const room of batched) this.batch(room, event)
     if (!alerts.length) return
     this.knex('station_managers')
       .where({ station_id: station.id })
       .pluck('user_id')
       .then((ids: number[]) => {
-        for (const alert of alerts)
+        for (const alert of alerts) {
           nsp.to([PLANNERS_ROOM, ...ids.map(userRoom)]).emit('supply:low', alert)
+        }
       })
-      .catch(() => {})
+      .catch((err) => this.options.log?.(err))
+  }
+
+  private pending = new Map<string, Map<number, StationStatusEvent>>()
+  private flushTimer?: NodeJS.Timeout
+
+  /** Coarse rooms get one message per window with the newest status of each station reported in it. */
+  private batch(room: string, event: StationStatusEvent) {
+    let statuses = this.pending.get(room)
+    if (!statuses) this.pending.set(room, (statuses = new Map()))
+    const known = statuses.get(event.id)
+    if (!known || known.version < event.version) statuses.set(event.id, event)
+    this.flushTimer ??= setTimeout(() => this.flush(), this.options.batchMs ?? 200)
+  }
+
+  private flush() {
+    this.flushTimer = undefined
+    const pending = this.pending
+    this.pending = new Map()
+    for (const [room, statuses] of pending)
+      this.nsp?.to(room).emit('station:statuses', [...statuses.values()])
   }
 
   /** After a station is created, edited or retired; a moved station is announced in both areas. */
@@ -204,8 +231,8 @@ export class LiveHub {
     before?: { lon: number; lat: number },
   ) {
     if (!this.nsp) return
-    const rooms = new Set([roomOf(station.location.lon, station.location.lat)])
-    if (before) rooms.add(roomOf(before.lon, before.lat))
+    const rooms = new Set(roomsOf(station.location.lon, station.location.lat))
+    if (before) for (const r of roomsOf(before.lon, before.lat)) rooms.add(r)
     this.nsp.to([...rooms]).emit('station:changed', {
       id: station.id,
       change,

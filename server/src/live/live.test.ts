@@ -92,6 +92,22 @@ describeEachBackend('live updates over /live', (db) => {
     expect(outside.received.filter((s) => s.id === station.id)).toEqual([])
   })
 
+  it('picks finer rooms for a phone’s view and coarser, batched ones for a city or the province', async () => {
+    const c = client()
+    const levels = []
+    for (const bbox of [
+      around,
+      [112.6, 27.95, 113.2, 28.5],
+      [108.8, 24.65, 114.25, 30.1],
+    ] as Bbox[]) {
+      const ack = await c.subscribe(bbox)
+      expect(ack.ok).toBe(true)
+      if (ack.ok) levels.push(ack.level)
+      await c.socket.emitWithAck('unsubscribe', {})
+    }
+    expect(levels).toEqual([14, 8, 5])
+  })
+
   it('refuses bad and oversized subscriptions with an error ack', async () => {
     const c = client()
     await c.connected()

@@ -8,9 +8,7 @@ export const bbox = z
 export const subscribeArgs = z.strictObject({ bbox })
 export const unsubscribeArgs = z.strictObject({ bbox: bbox.optional() })
 
-/** A subscription may cover at most this many rooms (about the whole of Hunan at zoom 11). */
-export const MAX_TILES_PER_SUBSCRIBE = 1200
-/** All of one client's subscriptions together. */
-export const MAX_ROOMS_PER_SOCKET = 2000
+/** All of one client's subscriptions together, in rooms. */
+export const MAX_ROOMS_PER_SOCKET = 200
 /** Stations in one snapshot; a larger area must be viewed in parts (or through the tiles). */
 export const MAX_SNAPSHOT_STATIONS = 20_000

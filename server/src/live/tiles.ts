@@ -1,32 +1,38 @@
 import type { Bbox } from './events.ts'
 
 /**
- * Live subscriptions are rooms keyed by map tiles at one zoom: a report is sent to the one
- * room holding its station, and a viewport joins the few rooms it overlaps.
- * At zoom 11 a tile is about 20 × 17 km over Hunan: a phone viewport spans 1–4 rooms.
+ * Live subscriptions are rooms keyed by map tiles. Each station is in one room per level;
+ * a subscription joins the rooms of the finest level at which its bbox spans at most
+ * MAX_TILES_PER_SUBSCRIBE tiles. A phone's 3 × 5 km view lands on zoom 14 (tiles of about
+ * 2.4 km: few stations outside the view are sent to it); a city on a wall screen on zoom 8;
+ * the province on zoom 5.
  */
-export const ROOM_ZOOM = 11
+export const ROOM_LEVELS = [14, 11, 8, 5] as const
+export type RoomLevel = (typeof ROOM_LEVELS)[number]
+/** Levels whose rooms get each report at once; coarser ones get batches (see LiveHub). */
+export const IMMEDIATE_LEVEL: RoomLevel = 14
+export const MAX_TILES_PER_SUBSCRIBE = 12
 
-const n = 2 ** ROOM_ZOOM
-const clampTile = (v: number) => Math.min(n - 1, Math.max(0, Math.floor(v)))
-
-export const tileX = (lon: number) => clampTile(((lon + 180) / 360) * n)
-
-export function tileY(lat: number) {
+const clamp = (v: number, n: number) => Math.min(n - 1, Math.max(0, Math.floor(v)))
+const tileX = (lon: number, z: number) => clamp(((lon + 180) / 360) * 2 ** z, 2 ** z)
+function tileY(lat: number, z: number) {
   const r = (Math.max(-85.05112878, Math.min(85.05112878, lat)) * Math.PI) / 180
-  return clampTile(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)
+  return clamp(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z, 2 ** z)
 }
 
-export const roomOf = (lon: number, lat: number) => `tile:${tileX(lon)}:${tileY(lat)}`
+export const roomAt = (z: RoomLevel, lon: number, lat: number) =>
+  `t${z}:${tileX(lon, z)}:${tileY(lat, z)}`
 
-export function tilesCovering([w, s, e, nth]: Bbox): { count: number; rooms: () => string[] } {
-  const [x0, x1, y0, y1] = [tileX(w), tileX(e), tileY(nth), tileY(s)]
-  return {
-    count: (x1 - x0 + 1) * (y1 - y0 + 1),
-    rooms() {
-      const out: string[] = []
-      for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) out.push(`tile:${x}:${y}`)
-      return out
-    },
+/** The room of a position at every level. */
+export const roomsOf = (lon: number, lat: number) => ROOM_LEVELS.map((z) => roomAt(z, lon, lat))
+
+export function roomsCovering([w, s, e, n]: Bbox): { level: RoomLevel; rooms: string[] } | null {
+  for (const z of ROOM_LEVELS) {
+    const [x0, x1, y0, y1] = [tileX(w, z), tileX(e, z), tileY(n, z), tileY(s, z)]
+    if ((x1 - x0 + 1) * (y1 - y0 + 1) > MAX_TILES_PER_SUBSCRIBE) continue
+    const rooms: string[] = []
+    for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) rooms.push(`t${z}:${x}:${y}`)
+    return { level: z, rooms }
   }
+  return null
 }
