@@ -23,6 +23,10 @@ import { registerTilesApi } from './tiles/schema.ts'
 import { healthRoutes } from './health/routes.ts'
 import { createMetrics } from './health/metrics.ts'
 import { metaRoutes, registerMetaApi } from './meta/routes.ts'
+import { coverageRoutes } from './coverage/routes.ts'
+import { registerCoverageApi } from './coverage/schema.ts'
+import { stationRequestRoutes } from './requests/routes.ts'
+import { registerStationRequestsApi } from './requests/schema.ts'
 
 export interface AppDeps {
   db: Database
@@ -72,6 +76,8 @@ export function createApp(deps: AppDeps) {
     registerAuthApi,
     registerMetaApi,
     registerReportsApi,
+    registerCoverageApi,
+    registerStationRequestsApi,
   ])
   const api = express.Router()
   api.use(express.json({ limit: '100kb' }))
@@ -84,6 +90,8 @@ export function createApp(deps: AppDeps) {
   api.use(stationRoutes(knex, rules, live))
   api.use(reportRoutes(knex, rules, live))
   api.use(tileRoutes(knex, rules))
+  api.use(coverageRoutes(knex, config))
+  api.use(stationRequestRoutes(knex, config))
   api.use(notFoundHandler)
   app.use('/api/v1', api)
 

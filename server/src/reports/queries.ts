@@ -298,8 +298,9 @@ export async function busyHours(knex: Knex, stationId: number, weeks: number, no
 /** Keys are kept at least 24 h (48 h here) so late client retries still find their answer. */
 export async function pruneIdempotencyKeys(knex: Knex, now = new Date()): Promise<number> {
   // Raw SQL: the embedded dialect does not pass a DELETE's row count through the query builder.
-  const { rows } = await knex.raw('DELETE FROM idempotency_keys WHERE created_at < ? RETURNING key', [
-    new Date(now.getTime() - 48 * 3600_000),
-  ])
+  const { rows } = await knex.raw(
+    'DELETE FROM idempotency_keys WHERE created_at < ? RETURNING key',
+    [new Date(now.getTime() - 48 * 3600_000)],
+  )
   return rows.length
 }

@@ -1,0 +1,28 @@
+-- Every cell holding demand, with how much of it is covered (exactly, per point), the active
+-- stations within reach of its centre and the nearest one (KNN on geography).
+cells AS (
+  SELECT i, j,
+         sum(weight) AS demand,
+         coalesce(sum(weight) FILTER (WHERE existing >= :m::int), 0) AS covered_demand,
+         count(*) FILTER (WHERE source = 'station_request')::int AS requests,
+         ST_SetSRID(ST_Hexagon(:cell::float8, i, j), :srid::int) AS hexagon
+  FROM celled
+  GROUP BY i, j
+)
+SELECT c.i, c.j, c.demand, c.covered_demand, c.requests,
+       (SELECT count(*) FROM stations s
+        WHERE s.state = 'active' AND ST_DWithin(s.location, ctr.g, :reach::float8, false))::int
+         AS stations_within_reach,
+       near.id AS nearest_station_id,
+       near.distance_m AS nearest_distance_m,
+       ST_AsGeoJSON(ST_Transform(c.hexagon, 4326), 6)::json AS geometry
+FROM cells c
+CROSS JOIN LATERAL (SELECT ST_Transform(ST_Centroid(c.hexagon), 4326)::geography AS g) ctr
+LEFT JOIN LATERAL (
+  SELECT s.id, ST_Distance(s.location, ctr.g, false) AS distance_m
+  FROM stations s
+  WHERE s.state = 'active'
+  ORDER BY s.location <-> ctr.g
+  LIMIT 1
+) near ON true
+ORDER BY c.i, c.j

@@ -1,0 +1,269 @@
+import fs from 'node:fs'
+import type { Knex } from 'knex'
+import type { GapsQuery, SummaryQuery, SuggestionsQuery, WhatIfBody } from './schema.ts'
+
+const read = (name: string) => fs.readFileSync(new URL(`./${name}.sql`, import.meta.url), 'utf8')
+const demandCte = read('demand')
+const cellsCte = read('cells')
+const gapsSql = `WITH ${demandCte},\n${cellsCte},\n${read('gaps')}`
+const suggestionsSql = `WITH ${demandCte},\n${cellsCte},\n${read('suggestions')}`
+const whatIfSql = `WITH ${demandCte},\n${read('what-if')}`
+const summarySql = read('summary')
+
+type Bbox = [number, number, number, number]
+
+/** The WGS 84 / UTM zone of the bbox centre: metric, and true to 0.1 % across all of Hunan. */
+function utmSrid([w, s, e, n]: Bbox): number {
+  const zone = Math.min(60, Math.floor(((w + e) / 2 + 180) / 6) + 1)
+  return ((s + n) / 2 >= 0 ? 32600 : 32700) + zone
+}
+
+/** Runs one analysis under its own statement timeout. */
+async function analyse<T>(
+  knex: Knex,
+  timeoutMs: number,
+  sql: string,
+  bindings: Knex.ValueDict,
+): Promise<T[]> {
+  return knex.transaction(async (trx) => {
+    // JIT off: the grid functions' row estimates make the plan look huge, and compiling it
+    // would take longer than running it.
+    await trx.raw(
+      `SELECT set_config('statement_timeout', ?, true), set_config('jit', 'off', true)`,
+      [String(timeoutMs)],
+    )
+    const { rows } = (await trx.raw(sql, bindings)) as { rows: T[] }
+    return rows
+  })
+}
+
+function areaBindings(q: { bbox: Bbox; reach_m: number; min_stations: number }) {
+  const [w, s, e, n] = q.bbox
+  return { w, s, e, n, reach: q.reach_m, m: q.min_stations }
+}
+
+function totals(total: number, covered: number) {
+  return {
+    total_demand: total,
+    covered_demand: covered,
+    uncovered_demand: total - covered,
+    coverage_ratio: total > 0 ? covered / total : null,
+  }
+}
+
+interface CellRow {
+  i: number
+  j: number
+  demand: number
+  covered_demand: number
+  requests: number
+  stations_within_reach: number
+  nearest_station_id: number | null
+  nearest_distance_m: number | null
+  geometry: { type: 'Polygon'; coordinates: number[][][] }
+}
+
+export async function findGaps(knex: Knex, q: GapsQuery, timeoutMs: number) {
+  const srid = utmSrid(q.bbox)
+  const rows = await analyse<CellRow>(knex, timeoutMs, gapsSql, {
+    ...areaBindings(q),
+    srid,
+    cell: q.cell_m,
+  })
+  let total = 0
+  let covered = 0
+  let gapCells = 0
+  let gapDemand = 0
+  const features = []
+  for (const r of rows) {
+    const gap = r.stations_within_reach < q.min_stations
+    total += r.demand
+    covered += r.covered_demand
+    if (gap) {
+      gapCells++
+      gapDemand += r.demand
+    }
+    if (!gap && q.include === 'gaps') continue
+    features.push({
+      type: 'Feature' as const,
+      id: `${r.i},${r.j}`,
+      geometry: r.geometry,
+      properties: {
+        demand: r.demand,
+        covered_demand: r.covered_demand,
+        uncovered_demand: r.demand - r.covered_demand,
+        requests: r.requests,
+        stations_within_reach: r.stations_within_reach,
+        nearest_station_id: r.nearest_station_id,
+        nearest_distance_m:
+          r.nearest_distance_m === null ? null : Math.round(r.nearest_distance_m * 10) / 10,
+        gap,
+      },
+    })
+  }
+  return {
+    type: 'FeatureCollection' as const,
+    query: { ...q, projection: `EPSG:${srid}` },
+    summary: {
+      ...totals(total, covered),
+      cells: rows.length,
+      gap_cells: gapCells,
+      gap_demand: gapDemand,
+    },
+    features,
+  }
+}
+
+type Source = 'demand_point' | 'station_request'
+
+interface SuggestionsRow {
+  total_demand: number
+  covered_demand: number
+  /** [source, id, weight, stations still needed] of each demand short of min_stations */
+  uncovered: [Source, number, number, number][]
+  /** [lon, lat, station request id or null, demand point ids, station request ids in reach] */
+  candidates: [number, number, number | null, number[], number[]][]
+}
+
+interface Candidate {
+  /** Indexes into the weights and needs of the uncovered demand within reach. */
+  covers: number[]
+}
+
+interface Pick {
+  candidate: number
+  added: number
+  newlyCovered: number
+}
+
+/**
+ * Greedy maximal covering. Demand i lacks needs[i] stations; a site within its reach supplies
+ * one, worth weights[i] / needs[i] until it lacks none. That value is submodular (each point's
+ * is concave in the sites reaching it), so the greedy gains never grow from one step to the
+ * next, and with min_stations=1 a gain is exactly the demand newly covered. Ties go to the
+ * earlier candidate.
+ */
+function greedyCover(
+  weights: readonly number[],
+  needs: readonly number[],
+  candidates: readonly Candidate[],
+  k: number,
+): Pick[] {
+  const lacking = [...needs]
+  const gainOf = (c: Candidate) => {
+    let gain = 0
+    for (const p of c.covers) if (lacking[p]! > 0) gain += weights[p]! / needs[p]!
+    return gain
+  }
+  const gains = candidates.map(gainOf)
+  // A candidate's gain changes only when a point it reaches lacks nothing any more.
+  const reachedBy: number[][] = needs.map(() => [])
+  candidates.forEach((c, ci) => c.covers.forEach((p) => reachedBy[p]!.push(ci)))
+  const taken = new Set<number>()
+  const picks: Pick[] = []
+  while (picks.length < k) {
+    let best = -1
+    for (let ci = 0; ci < gains.length; ci++) {
+      if (!taken.has(ci) && gains[ci]! > (best < 0 ? 0 : gains[best]!)) best = ci
+    }
+    if (best < 0) break
+    taken.add(best)
+    let newlyCovered = 0
+    const stale = new Set<number>()
+    for (const p of candidates[best]!.covers) {
+      if (lacking[p]! === 0) continue
+      lacking[p]!--
+      if (lacking[p] === 0) {
+        newlyCovered += weights[p]!
+        for (const ci of reachedBy[p]!) stale.add(ci)
+      }
+    }
+    picks.push({ candidate: best, added: gains[best]!, newlyCovered })
+    for (const ci of stale) gains[ci] = gainOf(candidates[ci]!)
+  }
+  return picks
+}
+
+export async function suggestSites(knex: Knex, q: SuggestionsQuery, timeoutMs: number) {
+  const srid = utmSrid(q.bbox)
+  const [row] = await analyse<SuggestionsRow>(knex, timeoutMs, suggestionsSql, {
+    ...areaBindings(q),
+    srid,
+    cell: q.cell_m,
+  })
+  const { total_demand: total, uncovered } = row!
+  const index = new Map(uncovered.map(([source, id], i) => [`${source}:${id}`, i]))
+  const within = (source: Source, ids: number[]) =>
+    ids.flatMap((id) => index.get(`${source}:${id}`) ?? [])
+  const candidates = row!.candidates.map(([lon, lat, requestId, points, requests]) => ({
+    location: [lon, lat] as [number, number],
+    requestId,
+    covers: [...within('demand_point', points), ...within('station_request', requests)],
+  }))
+  const picks = greedyCover(
+    uncovered.map((u) => u[2]),
+    uncovered.map((u) => u[3]),
+    candidates,
+    q.k,
+  )
+  let covered = row!.covered_demand
+  return {
+    query: { ...q, projection: `EPSG:${srid}` },
+    summary: totals(total, row!.covered_demand),
+    suggestions: picks.map((p, rank) => {
+      const c = candidates[p.candidate]!
+      covered += p.newlyCovered
+      return {
+        rank: rank + 1,
+        location: c.location,
+        source: c.requestId === null ? ('cell' as const) : ('station_request' as const),
+        station_request_id: c.requestId,
+        added_demand: p.added,
+        newly_covered_demand: p.newlyCovered,
+        covered_demand: covered,
+        coverage_ratio: total > 0 ? covered / total : null,
+      }
+    }),
+  }
+}
+
+export async function whatIf(knex: Knex, q: WhatIfBody, timeoutMs: number) {
+  const [row] = await analyse<{
+    total_demand: number
+    covered_before: number
+    covered_after: number
+  }>(knex, timeoutMs, whatIfSql, {
+    ...areaBindings(q),
+    lons: q.sites.map((s) => s[0]),
+    lats: q.sites.map((s) => s[1]),
+  })
+  const { total_demand: total, covered_before: before, covered_after: after } = row!
+  return {
+    query: q,
+    before: totals(total, before),
+    after: totals(total, after),
+    added_demand: after - before,
+  }
+}
+
+export async function coverageByCity(knex: Knex, q: SummaryQuery, timeoutMs: number) {
+  const rows = await analyse<{
+    city: string | null
+    active_stations: number
+    total_demand: number
+    covered_demand: number
+  }>(knex, timeoutMs, summarySql, { reach: q.reach_m, m: q.min_stations })
+  const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0)
+  return {
+    query: q,
+    total: totals(
+      sum((r) => r.total_demand),
+      sum((r) => r.covered_demand),
+    ),
+    cities: rows.map((r) => ({
+      city: r.city,
+      active_stations: r.active_stations,
+      ...totals(r.total_demand, r.covered_demand),
+    })),
+  }
+}

@@ -1,0 +1,370 @@
+import { z } from 'zod'
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
+import { latitude, longitude, queryBbox, queryInt, queryNumber } from '../http/params.ts'
+import { problemResponses } from '../openapi.ts'
+
+const MAX_CELLS = 250_000
+const MAX_SITES = 100
+const DEFAULT_RADIUS_M = 1000
+const MAX_RADIUS_M = 10_000
+const MAX_MINUTES = 30
+// The grid lies in one UTM zone: 6° from its central meridian the scale is still within 0.4 %.
+// All of Hunan spans 5.5°.
+const MAX_BBOX_SPAN_DEG = 12
+
+const MODES = ['walk', 'ebike'] as const
+type Mode = (typeof MODES)[number]
+const SPEED_KMH: Record<Mode, number> = { walk: 4.5, ebike: 15 }
+/** Streets are not straight: a trip covers about 1.3 times the straight-line distance. */
+const DETOUR = 1.3
+
+type Bbox = [number, number, number, number]
+type Bound = (min: number, max: number) => z.ZodType<number, unknown>
+
+const jsonNumber: Bound = (min, max) => z.number().min(min).max(max)
+const jsonInt: Bound = (min, max) => z.number().int().min(min).max(max)
+
+const reachDoc =
+  'Reach is `radius_m` (straight line, on the sphere), or `minutes` of travel by `mode`: ' +
+  `walking ${SPEED_KMH.walk} km/h, e-bike ${SPEED_KMH.ebike} km/h, divided by a detour factor ` +
+  `of ${DETOUR} (15 walking minutes ≈ 865 m, 15 e-bike minutes ≈ 2,885 m). Without either, ` +
+  `radius_m is ${DEFAULT_RADIUS_M}. Only active stations count.`
+
+function reachShape(num: Bound, int: Bound) {
+  return {
+    radius_m: num(10, MAX_RADIUS_M)
+      .optional()
+      .meta({ description: `Reach in metres (10–${MAX_RADIUS_M}; default ${DEFAULT_RADIUS_M})` }),
+    minutes: num(1, MAX_MINUTES)
+      .optional()
+      .meta({ description: `Reach in minutes of travel by mode (1–${MAX_MINUTES})` }),
+    mode: z
+      .enum(MODES)
+      .optional()
+      .meta({ description: 'How the minutes are travelled (with minutes only; default walk)' }),
+    min_stations: int(1, 5)
+      .default(1)
+      .meta({
+        description:
+          'Demand counts as covered when at least this many active stations are within reach ' +
+          '(1–5; 2 is the federation target of cross coverage)',
+      }),
+  }
+}
+
+interface Reach {
+  radius_m?: number
+  minutes?: number
+  mode?: Mode
+}
+
+/** The reach in metres; minutes become a distance at the mode's speed over the detour factor. */
+function reachMetres(q: Reach): number {
+  if (q.minutes === undefined) return q.radius_m ?? DEFAULT_RADIUS_M
+  return (((SPEED_KMH[q.mode ?? 'walk'] * 1000) / 60) * q.minutes) / DETOUR
+}
+
+function checkReach(q: Reach, ctx: z.RefinementCtx) {
+  if (q.radius_m !== undefined && q.minutes !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['minutes'],
+      message: 'give radius_m or minutes, not both',
+    })
+  if (q.mode !== undefined && q.minutes === undefined)
+    ctx.addIssue({ code: 'custom', path: ['mode'], message: 'mode needs minutes' })
+}
+
+function checkBbox([w, s, e, n]: Bbox, ctx: z.RefinementCtx) {
+  if (e - w > MAX_BBOX_SPAN_DEG || n - s > MAX_BBOX_SPAN_DEG)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bbox'],
+      message: `bbox may span at most ${MAX_BBOX_SPAN_DEG} degrees each way`,
+    })
+  if (s < -80 || n > 84)
+    ctx.addIssue({ code: 'custom', path: ['bbox'], message: 'bbox must lie within 80°S..84°N' })
+}
+
+const EARTH_RADIUS_M = 6_371_008.8
+const hexagonArea = (cellM: number) => ((3 * Math.sqrt(3)) / 2) * cellM ** 2
+
+/** How many hexagons the grid over a bbox holds, from its area on the sphere. */
+function estimateCells([w, s, e, n]: Bbox, cellM: number): number {
+  const rad = Math.PI / 180
+  const area = EARTH_RADIUS_M ** 2 * (e - w) * rad * (Math.sin(n * rad) - Math.sin(s * rad))
+  return area / hexagonArea(cellM)
+}
+
+function checkCells(q: { bbox: Bbox; cell_m: number }, ctx: z.RefinementCtx) {
+  const cells = estimateCells(q.bbox, q.cell_m)
+  if (cells <= MAX_CELLS) return
+  const smallest = Math.ceil((q.cell_m * Math.sqrt(cells / MAX_CELLS)) / 10) * 10
+  ctx.addIssue({
+    code: 'custom',
+    path: ['cell_m'],
+    message:
+      `this bbox at cell_m=${q.cell_m} makes about ${Math.round(cells).toLocaleString('en')} ` +
+      `cells, more than ${MAX_CELLS.toLocaleString('en')}: use cell_m=${smallest} or more, ` +
+      'or a smaller bbox',
+  })
+}
+
+const withReach = <T extends Reach>(q: T) => ({ ...q, reach_m: reachMetres(q) })
+
+const bboxParam = queryBbox.meta({
+  description: `west,south,east,north in WGS-84 degrees, at most ${MAX_BBOX_SPAN_DEG}° each way`,
+  example: '112.6,27.95,113.2,28.5',
+})
+
+const cellParam = queryInt(100, 20_000)
+  .default(500)
+  .meta({
+    description:
+      'Hexagon size in metres (100–20,000) as ST_HexagonGrid defines it: the edge length, ' +
+      'which is also the circumradius (centre to corner); neighbouring centres are √3·cell_m ' +
+      'apart. The grid lies in the UTM zone of the bbox centre. ' +
+      `At most ${MAX_CELLS.toLocaleString('en')} cells per bbox.`,
+  })
+
+const gapsParams = z.strictObject({
+  bbox: bboxParam,
+  ...reachShape(queryNumber, queryInt),
+  cell_m: cellParam,
+  include: z.enum(['gaps', 'all']).default('gaps').meta({
+    description: '`gaps`: cells short of min_stations; `all`: every cell with demand (heat map)',
+  }),
+})
+export const gapsQuery = gapsParams
+  .superRefine((q, ctx) => {
+    checkReach(q, ctx)
+    checkBbox(q.bbox, ctx)
+    checkCells(q, ctx)
+  })
+  .transform(withReach)
+export type GapsQuery = z.output<typeof gapsQuery>
+
+const suggestionsParams = z.strictObject({
+  bbox: bboxParam,
+  ...reachShape(queryNumber, queryInt),
+  cell_m: cellParam,
+  k: queryInt(1, 50).default(10).meta({ description: 'How many sites to suggest (1–50)' }),
+})
+export const suggestionsQuery = suggestionsParams
+  .superRefine((q, ctx) => {
+    checkReach(q, ctx)
+    checkBbox(q.bbox, ctx)
+    checkCells(q, ctx)
+  })
+  .transform(withReach)
+export type SuggestionsQuery = z.output<typeof suggestionsQuery>
+
+const summaryParams = z.strictObject({
+  ...reachShape(queryNumber, queryInt),
+  group_by: z
+    .enum(['city'])
+    .default('city')
+    .meta({
+      description:
+        '`city`: stations by their city; each demand point and station request by the city ' +
+        'of the station nearest to it (any state)',
+    }),
+})
+export const summaryQuery = summaryParams.superRefine(checkReach).transform(withReach)
+export type SummaryQuery = z.output<typeof summaryQuery>
+
+const site = z.tuple([longitude, latitude]).meta({ description: '[lon, lat] in WGS-84 degrees' })
+
+const whatIfFields = z.strictObject({
+  bbox: z
+    .tuple([longitude, latitude, longitude, latitude])
+    .refine(([w, s, e, n]) => w < e && s < n, {
+      message: 'bbox needs west < east and south < north',
+    })
+    .meta({
+      description: '[west, south, east, north] in WGS-84 degrees',
+      example: [112.6, 27.95, 113.2, 28.5],
+    }),
+  ...reachShape(jsonNumber, jsonInt),
+  sites: z
+    .array(site)
+    .min(1)
+    .max(MAX_SITES)
+    .meta({ description: `Hypothetical new stations (1–${MAX_SITES}), active` }),
+})
+export const whatIfBody = whatIfFields
+  .superRefine((q, ctx) => {
+    checkReach(q, ctx)
+    checkBbox(q.bbox, ctx)
+  })
+  .transform(withReach)
+export type WhatIfBody = z.output<typeof whatIfBody>
+
+const ratio = z
+  .number()
+  .nullable()
+  .meta({ description: 'covered_demand / total_demand; null when there is no demand' })
+
+const coverageTotals = z
+  .object({
+    total_demand: z
+      .number()
+      .meta({ description: 'Sum of demand point weights plus one per station request' }),
+    covered_demand: z.number().meta({
+      description: 'Demand with at least min_stations active stations within reach (per point)',
+    }),
+    uncovered_demand: z.number(),
+    coverage_ratio: ratio,
+  })
+  .meta({ id: 'CoverageTotals' })
+
+const query = z.record(z.string(), z.unknown()).meta({
+  description: 'The request as understood, with defaults and reach_m, the reach in metres',
+})
+
+const gapCell = z.object({
+  type: z.literal('Feature'),
+  id: z.string().meta({ description: '"i,j": the hexagon index in this request’s grid' }),
+  geometry: z.object({ type: z.literal('Polygon'), coordinates: z.array(z.unknown()) }),
+  properties: z.object({
+    demand: z.number(),
+    covered_demand: z.number().meta({ description: 'Exact, per point' }),
+    uncovered_demand: z.number(),
+    requests: z.number().int().meta({ description: 'Station requests in the cell' }),
+    stations_within_reach: z
+      .number()
+      .int()
+      .meta({ description: 'Active stations within reach of the cell centre' }),
+    nearest_station_id: z.number().int().nullable(),
+    nearest_distance_m: z
+      .number()
+      .nullable()
+      .meta({ description: 'From the cell centre to the nearest active station' }),
+    gap: z.boolean().meta({ description: 'stations_within_reach < min_stations' }),
+  }),
+})
+
+const gapsResponse = z.object({
+  type: z.literal('FeatureCollection'),
+  query,
+  summary: coverageTotals.extend({
+    cells: z.number().int().meta({ description: 'Cells holding demand' }),
+    gap_cells: z.number().int(),
+    gap_demand: z.number().meta({ description: 'Demand in gap cells' }),
+  }),
+  features: z.array(gapCell),
+})
+
+const suggestion = z.object({
+  rank: z.number().int(),
+  location: site,
+  source: z.enum(['cell', 'station_request']),
+  station_request_id: z.number().int().nullable(),
+  added_demand: z.number().meta({
+    description:
+      'The greedy gain of this site, never more than the one before. Demand that lacked n ' +
+      'stations at the start (min_stations minus the active ones within reach) earns weight/n ' +
+      'for each of them a site supplies, so this sums that share over the demand the site ' +
+      'reaches that still lacks a station. With min_stations=1 it is the demand newly covered.',
+  }),
+  newly_covered_demand: z
+    .number()
+    .meta({ description: 'Demand that reaches min_stations with this site' }),
+  covered_demand: z.number().meta({ description: 'Cumulative, with this and earlier sites' }),
+  coverage_ratio: ratio,
+})
+
+const suggestionsResponse = z.object({
+  query,
+  summary: coverageTotals.meta({ description: 'Before any new site' }),
+  suggestions: z.array(suggestion),
+})
+
+const summaryResponse = z.object({
+  query,
+  total: coverageTotals,
+  cities: z.array(
+    coverageTotals.extend({
+      city: z.string().nullable().meta({ description: 'null when there are no stations' }),
+      active_stations: z.number().int(),
+    }),
+  ),
+})
+
+const whatIfResponse = z.object({
+  query,
+  before: coverageTotals,
+  after: coverageTotals,
+  added_demand: z.number().meta({ description: 'after.covered_demand − before.covered_demand' }),
+})
+
+const demandDoc =
+  'Demand is every demand point in the bbox at its weight and every station request at weight 1. '
+
+export function registerCoverageApi(registry: OpenAPIRegistry) {
+  const json = <S extends z.ZodType>(schema: S, type = 'application/json') => ({
+    content: { [type]: { schema } },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/coverage/gaps',
+    summary: 'Hexagon cells with demand and too few stations within reach (planner, admin)',
+    description:
+      demandDoc +
+      reachDoc +
+      ' A cell is a gap when fewer than min_stations active stations are within reach of its ' +
+      'centre; coverage in `summary` is exact per demand point. Edge cells count only the ' +
+      'demand inside the bbox.',
+    tags: ['coverage'],
+    request: { query: gapsParams },
+    responses: {
+      200: {
+        description: 'GeoJSON FeatureCollection',
+        ...json(gapsResponse, 'application/geo+json'),
+      },
+      ...problemResponses(400, 401, 403, 503),
+    },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/coverage/suggestions',
+    summary: 'New sites chosen greedily to cover the most uncovered demand (planner, admin)',
+    description:
+      demandDoc +
+      reachDoc +
+      ' Maximal covering with the existing stations kept. Candidates are the station requests ' +
+      'in the bbox and the centres of cells holding uncovered demand; each step takes the ' +
+      'candidate with the largest added_demand (a station request first on a tie, then the ' +
+      'lower cell index) and stops early when no candidate adds anything.',
+    tags: ['coverage'],
+    request: { query: suggestionsParams },
+    responses: {
+      200: { description: 'Suggested sites, best first', ...json(suggestionsResponse) },
+      ...problemResponses(400, 401, 403, 503),
+    },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/coverage/summary',
+    summary: 'Coverage per city over all demand (planner, admin)',
+    description: reachDoc,
+    tags: ['coverage'],
+    request: { query: summaryParams },
+    responses: {
+      200: { description: 'Coverage per city, most demand first', ...json(summaryResponse) },
+      ...problemResponses(400, 401, 403, 503),
+    },
+  })
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/coverage/what-if',
+    summary: 'Coverage in a bbox before and with hypothetical stations (planner, admin)',
+    description: demandDoc + reachDoc,
+    tags: ['coverage'],
+    request: { body: json(whatIfFields) },
+    responses: {
+      200: { description: 'Coverage before and after', ...json(whatIfResponse) },
+      ...problemResponses(400, 401, 403, 503),
+    },
+  })
+}

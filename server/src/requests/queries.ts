@@ -1,0 +1,63 @@
+import type { Knex } from 'knex'
+import type { CreateRequest, ListRequestsQuery } from './schema.ts'
+
+interface RequestRow {
+  id: number
+  lon: number
+  lat: number
+  note: string
+  amenities: string[]
+  created_at: Date
+}
+
+const columns = (knex: Knex) => [
+  'id',
+  knex.raw('ST_X(location::geometry) AS lon'),
+  knex.raw('ST_Y(location::geometry) AS lat'),
+  'note',
+  'amenities',
+  'created_at',
+]
+
+function toRequest({ lon, lat, created_at, ...rest }: RequestRow) {
+  return { ...rest, location: { lon, lat }, created_at: new Date(created_at).toISOString() }
+}
+
+export async function createRequest(knex: Knex, body: CreateRequest) {
+  const [row]: RequestRow[] = await knex('station_requests')
+    .insert({
+      location: knex.raw('ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography', [
+        body.location.lon,
+        body.location.lat,
+      ]),
+      note: body.note,
+      amenities: body.amenities,
+    })
+    .returning(columns(knex))
+  return toRequest(row!)
+}
+
+export async function findRequestsInBbox(knex: Knex, q: ListRequestsQuery) {
+  const [w, s, e, n] = q.bbox
+  const query = knex('station_requests')
+    .select(columns(knex))
+    .whereRaw('location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)', [w, s, e, n])
+    .orderBy('id')
+    .limit(q.limit + 1)
+  if (q.cursor) query.where('id', '>', Number(q.cursor))
+  const rows: RequestRow[] = await query
+  const page = rows.slice(0, q.limit)
+  return {
+    type: 'FeatureCollection' as const,
+    features: page.map((r) => {
+      const { location, ...properties } = toRequest(r)
+      return {
+        type: 'Feature' as const,
+        id: r.id,
+        geometry: { type: 'Point' as const, coordinates: [location.lon, location.lat] },
+        properties,
+      }
+    }),
+    next_cursor: rows.length > q.limit ? String(page[page.length - 1]!.id) : null,
+  }
+}
