@@ -1,8 +1,8 @@
 import { Router } from 'express'
 import type { Knex } from 'knex'
-import { rateLimit } from 'express-rate-limit'
+import { limitPerAddress } from '../http/rateLimit.ts'
 import { parse as parseCookie, serialize } from 'cookie'
-import { HttpError, notFound, parse, unauthorized } from '../errors.ts'
+import { notFound, parse, unauthorized } from '../errors.ts'
 import { idParam } from '../http/params.ts'
 import type { Config } from '../config.ts'
 import { loginBody, tokenBody } from './schema.ts'
@@ -34,14 +34,11 @@ export function authRoutes(knex: Knex, config: Config) {
     station_ids: await managedStationIds(knex, user.id),
   })
 
-  const loginLimiter = rateLimit({
-    windowMs: 60_000,
-    limit: config.LOGIN_RATE_LIMIT,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) =>
-      next(new HttpError(429, 'Too Many Requests', 'Too many sign-in attempts; wait a minute')),
-  })
+  const loginLimiter = limitPerAddress(
+    60_000,
+    config.LOGIN_RATE_LIMIT,
+    'Too many sign-in attempts; wait a minute',
+  )
 
   router.post('/auth/login', loginLimiter, async (req, res) => {
     const body = parse(loginBody, req.body, 'body')

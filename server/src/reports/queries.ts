@@ -208,16 +208,30 @@ async function updateAlerts(
         [at, station.id, items],
       )
     ).rows
-  return opened.map((a) => ({
-    alert_id: a.id,
-    station_id: station.id,
-    station_name: station.name,
-    item: a.item,
-    level: a.level,
-    threshold: a.threshold,
-    opened_at: new Date(a.opened_at).toISOString(),
-  }))
+  return opened.map((a) =>
+    toAlertEvent({ ...a, station_id: station.id, station_name: station.name }),
+  )
 }
+
+interface AlertRow {
+  id: number
+  station_id: number
+  station_name: string
+  item: Supply
+  level: number
+  threshold: number
+  opened_at: Date
+}
+
+const toAlertEvent = (a: AlertRow): SupplyLowEvent => ({
+  alert_id: a.id,
+  station_id: a.station_id,
+  station_name: a.station_name,
+  item: a.item,
+  level: a.level,
+  threshold: a.threshold,
+  opened_at: new Date(a.opened_at).toISOString(),
+})
 
 export async function openAlerts(knex: Knex, user: AuthUser): Promise<SupplyLowEvent[]> {
   const q = knex('supply_alerts as a')
@@ -239,16 +253,8 @@ export async function openAlerts(knex: Knex, user: AuthUser): Promise<SupplyLowE
       knex('station_managers').select('station_id').where('user_id', user.id),
     )
   }
-  const rows = await q
-  return rows.map((a) => ({
-    alert_id: a.id,
-    station_id: a.station_id,
-    station_name: a.station_name,
-    item: a.item,
-    level: a.level,
-    threshold: a.threshold,
-    opened_at: new Date(a.opened_at).toISOString(),
-  }))
+  const rows: AlertRow[] = await q
+  return rows.map(toAlertEvent)
 }
 
 export async function reportHistory(knex: Knex, stationId: number, q: HistoryQuery) {

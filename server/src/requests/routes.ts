@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Knex } from 'knex'
-import { rateLimit } from 'express-rate-limit'
-import { HttpError, parse } from '../errors.ts'
+import { parse } from '../errors.ts'
+import { limitPerAddress } from '../http/rateLimit.ts'
 import { requireRole } from '../auth/middleware.ts'
 import type { Config } from '../config.ts'
 import { createRequestBody, listRequestsQuery } from './schema.ts'
@@ -11,14 +11,11 @@ export function stationRequestRoutes(knex: Knex, config: Config) {
   const router = Router()
 
   // Anyone may ask; the limit keeps one client from flooding the demand layer.
-  const limiter = rateLimit({
-    windowMs: 3600_000,
-    limit: config.STATION_REQUEST_RATE_LIMIT,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) =>
-      next(new HttpError(429, 'Too Many Requests', 'Too many station requests; try again later')),
-  })
+  const limiter = limitPerAddress(
+    3600_000,
+    config.STATION_REQUEST_RATE_LIMIT,
+    'Too many station requests; try again later',
+  )
 
   router.post('/station-requests', limiter, async (req, res) => {
     const body = parse(createRequestBody, req.body, 'body')

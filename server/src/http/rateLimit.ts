@@ -1,0 +1,13 @@
+import { rateLimit } from 'express-rate-limit'
+import { HttpError } from '../errors.ts'
+
+/** Per client address; past the limit a 429 problem (with RateLimit and Retry-After headers). */
+export function limitPerAddress(windowMs: number, limit: number, detail: string) {
+  return rateLimit({
+    windowMs,
+    limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new HttpError(429, 'Too Many Requests', detail)),
+  })
+}
