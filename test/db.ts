@@ -29,7 +29,13 @@ export async function openTestDatabase(
   const template = inject('postgisTemplate')
   if (!template) throw new Error('TEST_DATABASE_URL is not set')
   const name = `yizhan_test_${suffix}`
-  const admin = knexFactory({ client: 'pg', connection: template, pool: { min: 0, max: 1 } })
+  // Connected to the maintenance database: a session on the template itself would make every
+  // other test file's clone fail ("source database is being accessed by other users").
+  const admin = knexFactory({
+    client: 'pg',
+    connection: withDatabase(template, 'postgres'),
+    pool: { min: 0, max: 1 },
+  })
   await admin.raw('CREATE DATABASE ?? TEMPLATE ??', [name, new URL(template).pathname.slice(1)])
   const db = await openDatabase({ dataDir: '', databaseUrl: withDatabase(template, name) })
   return {

@@ -11,5 +11,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 1400,
   },
   // `vite --config web/vite.config.ts` for live reload against a server on port 3000
-  server: { proxy: { '/api': 'http://localhost:3000' } },
+  server: {
+    proxy: {
+      '/api': 'http://localhost:3000',
+      '/socket.io': { target: 'http://localhost:3000', ws: true },
+    },
+  },
 })

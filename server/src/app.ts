@@ -63,6 +63,8 @@ export function createApp(deps: AppDeps) {
           'worker-src': ["'self'", 'blob:'],
           'img-src': ["'self'", 'data:', 'blob:', 'https:', ...basemapOrigin],
           'connect-src': ["'self'", 'https:', 'ws:', 'wss:', ...basemapOrigin],
+          // Phones on a local network reach the app over plain http; only force https behind TLS.
+          'upgrade-insecure-requests': config.COOKIE_SECURE ? [] : null,
         },
       },
     }),

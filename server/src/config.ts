@@ -52,7 +52,7 @@ export const configSchema = z.object({
     .min(1)
     .max(10_000)
     .default(10)
-    .describe('Login attempts per client address per minute'),
+    .describe('Failed sign-in attempts per client address per minute'),
   LIVE_RECOVERY_SECONDS: z.coerce
     .number()
     .int()

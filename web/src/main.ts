@@ -1,17 +1,14 @@
-import 'maplibre-gl/dist/maplibre-gl.css'
 import './app.css'
-import { getMeta } from './api.ts'
-import { applyDocumentLang } from './i18n.ts'
-import { createMap } from './map.ts'
-import { renderShell } from './ui.ts'
+import { applyDocumentLang } from './shared/i18n.ts'
+import { renderShell, viewFor } from './shared/shell.ts'
 
 async function start(): Promise<void> {
   applyDocumentLang()
-  const shell = renderShell(document.getElementById('app')!)
-  // the map waits for meta (at most a few seconds) so that it starts with the right basemap
-  const meta = await getMeta()
-  if (meta) shell.setStationCount(meta.stations)
-  createMap(shell.mapContainer, meta)
+  const view = viewFor(location.pathname)
+  const main = renderShell(document.getElementById('app')!, view)
+  // each view is its own chunk: the manager's phone does not download the map library
+  if (view === 'manager') (await import('./manager/manager.ts')).startManager(main)
+  else await (await import('./courier/courier.ts')).startCourier(main)
 }
 
 void start()

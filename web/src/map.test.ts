@@ -4,9 +4,11 @@ import { describeEachBackend } from '../../test/db.ts'
 import { browserAvailable, collectConsoleErrors, launchBrowser } from '../../test/browser.ts'
 import { seedTime, testConfig } from '../../test/app.ts'
 import { startServer } from '../../test/server.ts'
+import { NEAREST_LIMIT, nearestQuery } from './shared/api.ts'
 
 const hasBrowser = browserAvailable()
 const shots = new URL('../../docs/screenshots/', import.meta.url).pathname
+const noFilters = { amenities: [], openNow: false, available: false }
 
 async function stationsDrawn(page: Page, url: string) {
   await page.goto(url)
@@ -62,12 +64,30 @@ describeEachBackend('first page in a real browser', (db, backend) => {
   }
 
   it.skipIf(!hasBrowser)('stays usable when the configured basemap is unreachable', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    const here = { latitude: 28.1941, longitude: 112.9823 }
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      permissions: ['geolocation'],
+      geolocation: here,
+    })
+    const page = await context.newPage()
     const errors = collectConsoleErrors(page)
     const map = await stationsDrawn(page, offlineServer.url)
     expect(await map.getAttribute('data-basemap')).toBe('offline')
+    // the courier can still find the nearest stations and open one
+    await page.locator('.locate-button').click()
+    await page.locator('.results[data-state="done"]').waitFor()
+    const q = nearestQuery({ lon: here.longitude, lat: here.latitude }, noFilters, NEAREST_LIMIT)
+    const res = await fetch(`${offlineServer.url}/api/v1/stations/nearest?${q}`)
+    const nearest = ((await res.json()) as { results: { id: number }[] }).results
+    const listed = await page
+      .locator('.station-item')
+      .evaluateAll((items) => items.map((i) => Number((i as HTMLElement).dataset.stationId)))
+    expect(listed).toEqual(nearest.map((s) => s.id))
+    await page.locator('.station-item').first().click()
+    await page.locator(`.station-card[data-station-id="${nearest[0]!.id}"]`).waitFor()
     // The browser itself logs the refused connection; nothing else may fail.
     expect(errors.filter((e) => !/^Failed to load resource/.test(e))).toEqual([])
-    await page.close()
+    await context.close()
   })
 })

@@ -37,7 +37,8 @@ export function authRoutes(knex: Knex, config: Config) {
   const loginLimiter = limitPerAddress(
     60_000,
     config.LOGIN_RATE_LIMIT,
-    'Too many sign-in attempts; wait a minute',
+    'Too many failed sign-in attempts; wait a minute',
+    true,
   )
 
   router.post('/auth/login', loginLimiter, async (req, res) => {

@@ -17,6 +17,13 @@ describeEachBackend('health and metrics', (db) => {
     expect((await request(app).get('/readyz')).status).toBe(200)
   })
 
+  it('sets security headers; plain-http deployments are not forced to https', async () => {
+    const res = await request(app).get('/healthz')
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/)
+    expect(res.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/)
+  })
+
   it('metrics count requests by route pattern', async () => {
     await request(app).get('/api/v1/stations/1')
     const res = await request(app).get('/metrics')
