@@ -59,10 +59,26 @@ function wallClock(at: Date, timeZone: string): Date {
   return new Date(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!)
 }
 
+// Opening hours change state only on whole minutes, so one answer per schedule and minute
+// serves every station and request in that minute (the hot path of every status).
+let memoMinute = NaN
+const memo = new Map<string, boolean>()
+
 export function isOpenAt(spec: string, timeZone: string, at: Date): boolean {
-  try {
-    return parse(spec).getState(wallClock(at, timeZone))
-  } catch {
-    return false
+  const minute = Math.floor(at.getTime() / 60_000)
+  if (minute !== memoMinute) {
+    memoMinute = minute
+    memo.clear()
   }
+  const key = `${timeZone}\n${spec}`
+  let open = memo.get(key)
+  if (open === undefined) {
+    try {
+      open = parse(spec).getState(wallClock(new Date(minute * 60_000), timeZone))
+    } catch {
+      open = false
+    }
+    if (memo.size < 100_000) memo.set(key, open)
+  }
+  return open
 }
