@@ -8,6 +8,7 @@ async function start(): Promise<void> {
   const main = renderShell(document.getElementById('app')!, view)
   // each view is its own chunk: the manager's phone does not download the map library
   if (view === 'manager') (await import('./manager/manager.ts')).startManager(main)
+  else if (view === 'planner') await (await import('./planner/planner.ts')).startPlanner(main)
   else await (await import('./courier/courier.ts')).startCourier(main)
 }
 

@@ -1,4 +1,4 @@
-import type { Feature, MultiPolygon, Polygon } from 'geojson'
+import type { Feature, FeatureCollection, MultiPolygon, Point, Polygon } from 'geojson'
 import type { z } from 'zod'
 import type { me } from '../../../server/src/auth/schema.ts'
 import type { ReportBody } from '../../../server/src/reports/schema.ts'
@@ -239,4 +239,165 @@ export function newIdempotencyKey(): string {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+// ---------- coverage (planner, admin) ----------
+
+export type TravelMode = 'walk' | 'ebike'
+
+/** How far a station reaches: a straight-line radius, or minutes of travel (see the API docs). */
+export type Reach = { radius_m: number } | { minutes: number; mode: TravelMode }
+
+export interface CoverageParams {
+  bbox: Bounds
+  reach: Reach
+  cell_m: number
+  /** Stations that must be within reach for demand to count as covered; 2 is cross coverage. */
+  min_stations: number
+}
+
+export interface CoverageTotals {
+  total_demand: number
+  covered_demand: number
+  uncovered_demand: number
+  coverage_ratio: number | null
+}
+
+/** The request as the server understood it; reach_m is the reach in metres. */
+export type CoverageQueryEcho = Record<string, unknown> & { reach_m: number }
+
+export interface GapCellProperties {
+  demand: number
+  covered_demand: number
+  uncovered_demand: number
+  requests: number
+  stations_within_reach: number
+  nearest_station_id: number | null
+  nearest_distance_m: number | null
+  gap: boolean
+}
+
+export type GapCell = Feature<Polygon, GapCellProperties> & { id: string }
+
+export interface GapsResponse extends FeatureCollection<Polygon, GapCellProperties> {
+  features: GapCell[]
+  query: CoverageQueryEcho
+  summary: CoverageTotals & { cells: number; gap_cells: number; gap_demand: number }
+}
+
+export interface Suggestion {
+  rank: number
+  location: [lon: number, lat: number]
+  source: 'cell' | 'station_request'
+  station_request_id: number | null
+  added_demand: number
+  newly_covered_demand: number
+  covered_demand: number
+  coverage_ratio: number | null
+}
+
+export interface SuggestionsResponse {
+  query: CoverageQueryEcho
+  summary: CoverageTotals
+  suggestions: Suggestion[]
+}
+
+export interface WhatIfResponse {
+  query: CoverageQueryEcho
+  before: CoverageTotals
+  after: CoverageTotals
+  added_demand: number
+}
+
+export interface CityCoverage extends CoverageTotals {
+  city: string | null
+  active_stations: number
+}
+
+export interface CoverageByCity {
+  query: CoverageQueryEcho
+  total: CoverageTotals
+  cities: CityCoverage[]
+}
+
+export type StationRequestFeature = Feature<
+  Point,
+  { id: number; note: string; amenities: Amenity[]; created_at: string }
+>
+
+/** Heavy analyses run under a statement timeout on the server; this leaves room for a queue. */
+const COVERAGE_TIMEOUT_MS = 30_000
+
+function reachQuery(reach: Reach): Record<string, string> {
+  return 'radius_m' in reach
+    ? { radius_m: String(reach.radius_m) }
+    : { minutes: String(reach.minutes), mode: reach.mode }
+}
+
+/** The query string of the coverage GETs; the browser tests build the same one by hand. */
+export function coverageQuery(p: CoverageParams, extra: Record<string, string> = {}): string {
+  return new URLSearchParams({
+    bbox: p.bbox.join(','),
+    ...reachQuery(p.reach),
+    cell_m: String(p.cell_m),
+    min_stations: String(p.min_stations),
+    ...extra,
+  }).toString()
+}
+
+export function getGaps(p: CoverageParams, include: 'gaps' | 'all'): Promise<GapsResponse> {
+  return request<GapsResponse>(`${API}/coverage/gaps?${coverageQuery(p, { include })}`, {
+    timeoutMs: COVERAGE_TIMEOUT_MS,
+  })
+}
+
+export function getSuggestions(p: CoverageParams, k: number): Promise<SuggestionsResponse> {
+  return request<SuggestionsResponse>(
+    `${API}/coverage/suggestions?${coverageQuery(p, { k: String(k) })}`,
+    { timeoutMs: COVERAGE_TIMEOUT_MS },
+  )
+}
+
+export function postWhatIf(
+  p: CoverageParams,
+  sites: [lon: number, lat: number][],
+): Promise<WhatIfResponse> {
+  const body = { bbox: p.bbox, ...p.reach, min_stations: p.min_stations, sites }
+  return request<WhatIfResponse>(`${API}/coverage/what-if`, {
+    method: 'POST',
+    body,
+    timeoutMs: COVERAGE_TIMEOUT_MS,
+  })
+}
+
+/** Coverage of all demand per city, with the reach and min_stations of `p` (its bbox unused). */
+export function getCoverageByCity(p: Pick<CoverageParams, 'reach' | 'min_stations'>) {
+  const q = new URLSearchParams({
+    ...reachQuery(p.reach),
+    min_stations: String(p.min_stations),
+    group_by: 'city',
+  })
+  return request<CoverageByCity>(`${API}/coverage/summary?${q}`, {
+    timeoutMs: COVERAGE_TIMEOUT_MS,
+  })
+}
+
+/** Station requests in a bbox, up to `pages` pages of 1,000, and whether there were more. */
+export async function getStationRequests(
+  bbox: Bounds,
+  pages = 5,
+): Promise<{ features: StationRequestFeature[]; more: boolean }> {
+  const features: StationRequestFeature[] = []
+  let cursor: string | null = null
+  for (let page = 0; page < pages; page++) {
+    const q = new URLSearchParams({ bbox: bbox.join(','), limit: '1000' })
+    if (cursor) q.set('cursor', cursor)
+    const res = await request<{ features: StationRequestFeature[]; next_cursor: string | null }>(
+      `${API}/station-requests?${q}`,
+    )
+    features.push(...res.features)
+    cursor = res.next_cursor
+    if (!cursor) break
+  }
+  return { features, more: cursor !== null }
 }

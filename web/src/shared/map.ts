@@ -73,14 +73,20 @@ export class StationMap {
   /** Screen space covered by other parts of the page (a bottom sheet), kept clear when moving. */
   padding: () => Partial<PaddingOptions> = () => ({})
 
-  constructor(container: HTMLElement, meta: Meta | null, handlers: StationMapHandlers) {
+  /** `start` is the area shown first; by default the stations' whole extent. */
+  constructor(
+    container: HTMLElement,
+    meta: Meta | null,
+    handlers: StationMapHandlers,
+    start?: Bounds,
+  ) {
     this.container = container
     this.extent = meta?.bounds ?? HUNAN_BOUNDS
     const remoteStyle = meta?.mapStyleUrl ?? null
     const map = new MapLibreMap({
       container,
       style: remoteStyle ?? offlineStyle(),
-      bounds: this.extent,
+      bounds: start ?? this.extent,
       fitBoundsOptions: { padding: 8 },
       attributionControl: { compact: true },
       dragRotate: false,

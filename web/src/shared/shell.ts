@@ -5,6 +5,7 @@ import { lang, onLangChange, setLang, t } from './i18n.ts'
 export const VIEWS = [
   { name: 'courier', path: '/' },
   { name: 'manager', path: '/manager' },
+  { name: 'planner', path: '/planner' },
 ] as const
 
 export type ViewName = (typeof VIEWS)[number]['name']

@@ -1,0 +1,88 @@
+import { login, ProblemError, type Me } from '../shared/api.ts'
+import { el } from '../shared/dom.ts'
+import { t } from '../shared/i18n.ts'
+
+/** The planner's sign-in form: the same fields and ids as the manager's, the planner's words. */
+export class SignInForm {
+  readonly element = el('form', 'signin')
+  private error: string | null = null
+  private busy = false
+
+  constructor(private readonly signedIn: (me: Me) => void) {
+    this.element.addEventListener('submit', (e) => {
+      e.preventDefault()
+      const data = new FormData(this.element)
+      void this.submit(
+        String(data.get('username') ?? '').trim(),
+        String(data.get('password') ?? ''),
+      )
+    })
+  }
+
+  /** Shown with a message above the fields (an expired session, say), or none. */
+  show(notice: string | null = null): void {
+    this.error = notice
+    this.render()
+  }
+
+  render(): void {
+    const username = input('signin-username', 'username', 'text', 'username')
+    username.autocapitalize = 'none'
+    const password = input('signin-password', 'password', 'password', 'current-password')
+    const submit = el('button', 'primary-button', this.busy ? t().signingIn : t().signIn)
+    submit.type = 'submit'
+    submit.disabled = this.busy
+    const m = t().planner
+    this.element.replaceChildren(
+      el('h2', '', m.signInTitle),
+      el('p', 'muted', m.signInIntro),
+      label(username, t().username),
+      username,
+      label(password, t().password),
+      password,
+      submit,
+    )
+    if (this.error) {
+      const error = el('p', 'notice notice-error', this.error)
+      error.setAttribute('role', 'alert')
+      this.element.append(error)
+    }
+    username.focus()
+  }
+
+  private async submit(username: string, password: string): Promise<void> {
+    this.busy = true
+    this.error = null
+    this.render()
+    try {
+      const me = await login(username, password)
+      this.busy = false
+      this.signedIn(me)
+    } catch (err) {
+      this.busy = false
+      this.error =
+        err instanceof ProblemError && err.status === 401
+          ? t().signInFailed
+          : err instanceof ProblemError && err.status === 429
+            ? t().signInTooMany
+            : t().serverUnreachable
+      this.render()
+    }
+  }
+}
+
+function input(id: string, name: string, type: string, autocomplete: AutoFill): HTMLInputElement {
+  const node = el('input', '')
+  node.id = id
+  node.name = name
+  node.type = type
+  node.autocomplete = autocomplete
+  node.required = true
+  return node
+}
+
+function label(target: HTMLInputElement, text: string): HTMLLabelElement {
+  const node = el('label', 'field-label', text)
+  node.htmlFor = target.id
+  return node
+}
