@@ -1,0 +1,195 @@
+// B3 station tiles over Changsha: the API (PostGIS selects, vt-pbf encodes in node) against
+// the ST_AsMVT query a PostGIS tile server would run, for the same tiles at concurrency 16.
+import fs from 'node:fs'
+import { PbfReader } from 'pbf'
+import { VectorTile } from '@mapbox/vector-tile'
+import { isOpenAt } from '../../server/src/stations/openingHours.ts'
+import { withClient } from '../lib/database.ts'
+import { runHttp, warmUp } from '../lib/http.ts'
+import { STALE_AFTER_MINUTES } from '../lib/nearest.ts'
+import { runPgbench, warmUpPgbench, type Script } from '../lib/pgbench.ts'
+import { budget } from '../lib/report.ts'
+import { boxAround, ratio, tileOf } from '../lib/stats.ts'
+import type {
+  BenchContext,
+  BenchDatabase,
+  Measurement,
+  Ratio,
+  ScenarioResult,
+} from '../lib/types.ts'
+
+export const CHANGSHA = { lon: 112.939, lat: 28.228 }
+const ZOOMS = [10, 12, 14]
+const SAMPLE = 20
+
+const mvtSql = fs
+  .readFileSync(new URL('../sql/stations-tile-mvt.sql', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((l) => !l.startsWith('--'))
+  .join('\n')
+  .trim()
+
+/** The tiles covering the box, row by row: x0..x0+nx-1 × y0..y0+ny-1. */
+function tileRange(z: number, box: [number, number, number, number]) {
+  const nw = tileOf(box[0], box[3], z)
+  const se = tileOf(box[2], box[1], z)
+  return { x0: nw.x, y0: nw.y, nx: se.x - nw.x + 1, ny: se.y - nw.y + 1 }
+}
+
+/** The constants the API works out per request: which schedules are open, when stale begins. */
+async function statusParams(db: BenchDatabase) {
+  const schedules = await withClient(db.url, async (c) => {
+    const { rows } = await c.query<{ opening_hours: string; timezone: string }>(
+      'SELECT opening_hours, timezone FROM opening_schedules',
+    )
+    return rows
+  })
+  const now = new Date()
+  const open = schedules.filter((s) => isOpenAt(s.opening_hours, s.timezone, now))
+  const list = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`
+  return {
+    open_hours: list(open.map((s) => s.opening_hours)),
+    open_zones: list(open.map((s) => s.timezone)),
+    stale_before: new Date(now.getTime() - STALE_AFTER_MINUTES * 60_000).toISOString(),
+  }
+}
+
+/** How the server calls its tile SQL: a 64-unit margin, clustering cells of 8 below z12. */
+const tileConstants = (z: number) => ({
+  z: String(z),
+  margin: String(64 / 4096),
+  grid: z >= 12 ? '1' : '8',
+})
+
+function featureCount(buf: Uint8Array): number {
+  return new VectorTile(new PbfReader(buf)).layers.stations?.length ?? 0
+}
+
+/** For a sample of tiles: do the API's and the SQL's tile hold as many features, and how big. */
+async function compareTiles(
+  db: BenchDatabase,
+  apiUrl: string,
+  tiles: { z: number; x: number; y: number }[],
+  params: Record<string, string>,
+): Promise<{ same: number; apiBytes: number; sqlBytes: number }> {
+  const names: string[] = []
+  const native = mvtSql.replace(/(?<!:):([a-z_]+)/g, (_, name: string) => {
+    names.push(name)
+    return `$${names.length}`
+  })
+  return withClient(db.url, async (c) => {
+    let same = 0
+    let apiBytes = 0
+    let sqlBytes = 0
+    for (const t of tiles) {
+      const values: Record<string, string> = {
+        ...params,
+        ...tileConstants(t.z),
+        x: String(t.x),
+        y: String(t.y),
+      }
+      const { rows } = await c.query<{ tile: Buffer }>(
+        native,
+        names.map((n) => values[n]),
+      )
+      const res = await fetch(`${apiUrl}/api/v1/tiles/stations/${t.z}/${t.x}/${t.y}.mvt`)
+      const api = new Uint8Array(await res.arrayBuffer())
+      if (featureCount(api) === featureCount(rows[0]!.tile)) same++
+      apiBytes += api.length
+      sqlBytes += rows[0]!.tile.length
+    }
+    return { same, apiBytes: apiBytes / tiles.length, sqlBytes: sqlBytes / tiles.length }
+  })
+}
+
+export async function tileScenario(ctx: BenchContext): Promise<ScenarioResult[]> {
+  const { durationS, warmupS, smoke } = ctx.options
+  const db = await ctx.database(ctx.options.stations)
+  const box = boxAround(CHANGSHA.lon, CHANGSHA.lat, 60)
+  const params = await statusParams(db)
+  const server = await ctx.startServer({ label: 'B3', database: db })
+  const measurements: Measurement[] = []
+  const ratios: Ratio[] = []
+  const notes: string[] = [
+    `tiles covering the 60 × 60 km box ${box.join(',')} around Changsha's centre; the API ` +
+      'cycles through them in order, pgbench picks one uniformly at random per transaction',
+    'sql -M extended: the same query planned for every tile, as node-pg sends the server’s',
+  ]
+  const cpu = { serverPid: server.pid, database: db.name }
+  for (const z of ZOOMS) {
+    const { x0, y0, nx, ny } = tileRange(z, box)
+    const tiles = Array.from({ length: nx * ny }, (_, i) => ({
+      z,
+      x: x0 + (i % nx),
+      y: y0 + Math.floor(i / nx),
+    }))
+    const paths = tiles.map((t) => `/api/v1/tiles/stations/${t.z}/${t.x}/${t.y}.mvt`)
+    const script: Script = {
+      text:
+        [
+          `\\set i random(0, ${tiles.length - 1})`,
+          `\\set x ${x0} + :i % ${nx}`,
+          `\\set y ${y0} + :i / ${nx}`,
+          `${mvtSql}`,
+        ].join('\n') + '\n',
+      defines: { ...params, ...tileConstants(z) },
+    }
+    const sample = tiles.filter((_, i) => i % Math.max(1, Math.floor(tiles.length / SAMPLE)) === 0)
+    const checked = sample.slice(0, SAMPLE)
+    const cmp = await compareTiles(db, server.url, checked, params)
+    const kB = (b: number) => (b / 1000).toFixed(1)
+    notes.push(
+      `z${z}: ${tiles.length} tiles (${nx} × ${ny}); of ${checked.length} sampled tiles, ` +
+        `${cmp.same} hold as many features from the API as from SQL; mean size API ` +
+        `${kB(cmp.apiBytes)} kB, SQL ${kB(cmp.sqlBytes)} kB`,
+    )
+    ctx.log(`z${z}: ${tiles.length} tiles`)
+    if (z === ZOOMS[0]) {
+      await warmUp(server, paths, warmupS)
+      await warmUpPgbench(db, script, ctx.tmpDir, warmupS)
+    }
+    const api = await runHttp({ baseUrl: server.url, paths, connections: 16, durationS, cpu })
+    const { statements: _s, ...sql } = await runPgbench({
+      db,
+      script,
+      clients: 16,
+      durationS,
+      tmpDir: ctx.tmpDir,
+      serverPid: server.pid,
+    })
+    const { statements: _e, ...extended } = await runPgbench({
+      db,
+      script,
+      clients: 16,
+      durationS,
+      tmpDir: ctx.tmpDir,
+      serverPid: server.pid,
+      mode: 'extended',
+    })
+    measurements.push({ case: `z${z} c=16`, system: 'api', ...api })
+    measurements.push({ case: `z${z} c=16`, system: 'sql', ...sql })
+    measurements.push({ case: `z${z} c=16`, system: 'sql -M extended', ...extended })
+    ratios.push({ name: `API/SQL tiles per s z${z}`, value: ratio(api.qps, sql.qps) })
+  }
+  const profile = await server.stop()
+  return [
+    {
+      id: 'B3',
+      title: `station tiles over Changsha (${db.stations.toLocaleString('en')} stations)`,
+      measurements,
+      ratios,
+      budgets: ratios.map((r) =>
+        budget(
+          `${r.name.replace('API/SQL tiles per s', 'API tiles/s ÷ SQL tiles/s at')}`,
+          r.value,
+          '>=',
+          0.7,
+          '',
+          !smoke,
+        ),
+      ),
+      notes,
+      ...(profile ? { profiles: [profile] } : {}),
+    },
+  ]
+}
