@@ -22,7 +22,7 @@ export interface Script {
 }
 
 /** How node-pg sends a value as a text parameter. */
-function pgText(value: unknown): string {
+export function pgText(value: unknown): string {
   if (value instanceof Date) return value.toISOString()
   if (Array.isArray(value)) {
     return `{${value.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`

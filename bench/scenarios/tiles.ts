@@ -7,7 +7,7 @@ import { isOpenAt } from '../../server/src/stations/openingHours.ts'
 import { withClient } from '../lib/database.ts'
 import { runHttp, warmUp } from '../lib/http.ts'
 import { STALE_AFTER_MINUTES } from '../lib/nearest.ts'
-import { runPgbench, warmUpPgbench, type Script } from '../lib/pgbench.ts'
+import { pgText, runPgbench, warmUpPgbench, type Script } from '../lib/pgbench.ts'
 import { budget } from '../lib/report.ts'
 import { boxAround, ratio, tileOf } from '../lib/stats.ts'
 import type {
@@ -46,10 +46,9 @@ async function statusParams(db: BenchDatabase) {
   })
   const now = new Date()
   const open = schedules.filter((s) => isOpenAt(s.opening_hours, s.timezone, now))
-  const list = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`
   return {
-    open_hours: list(open.map((s) => s.opening_hours)),
-    open_zones: list(open.map((s) => s.timezone)),
+    open_hours: pgText(open.map((s) => s.opening_hours)),
+    open_zones: pgText(open.map((s) => s.timezone)),
     stale_before: new Date(now.getTime() - STALE_AFTER_MINUTES * 60_000).toISOString(),
   }
 }

@@ -69,7 +69,10 @@ export function createApp(deps: AppDeps) {
       },
     }),
   )
-  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }))
+  // Request logs are info-level: above that, skip the per-request wrapper altogether.
+  if (logger.isLevelEnabled('info')) {
+    app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }))
+  }
   app.use(metrics.middleware)
   app.use(healthRoutes(knex, metrics.registry))
 
