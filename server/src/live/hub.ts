@@ -4,7 +4,7 @@ import { Server, type Namespace, type Socket } from 'socket.io'
 import { resolveUser } from '../auth/middleware.ts'
 import type { AuthUser } from '../auth/queries.ts'
 import {
-  selectStations,
+  selectStationsInBbox,
   toStation,
   type Station,
   type StationRow,
@@ -174,11 +174,10 @@ export class LiveHub {
     return [...socket.rooms].filter((r) => r.startsWith('t'))
   }
 
-  private async snapshot([w, s, e, n]: [number, number, number, number]) {
-    const rows: StationRow[] = await selectStations(this.knex)
-      .whereRaw('s.location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)', [w, s, e, n])
-      .whereNot('s.state', 'retired')
-      .limit(MAX_SNAPSHOT_STATIONS + 1)
+  private async snapshot(bbox: [number, number, number, number]) {
+    const rows: StationRow[] = await selectStationsInBbox(this.knex, bbox).limit(
+      MAX_SNAPSHOT_STATIONS + 1,
+    )
     if (rows.length > MAX_SNAPSHOT_STATIONS) return null
     const rules = this.rules()
     return rows.map((r) => toStatusEvent(toStation(r, rules)))

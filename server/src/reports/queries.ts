@@ -5,6 +5,7 @@ import type { AuthUser } from '../auth/queries.ts'
 import { findById, type Station, type StatusRules } from '../stations/queries.ts'
 import type { SupplyLowEvent } from '../live/events.ts'
 import type { Supply } from '../stations/vocabulary.ts'
+import { keysetPage } from '../http/paging.ts'
 import type { HistoryQuery, ReportBody } from './schema.ts'
 
 /** Highest occupancy a report may give: seats can be exceeded by people standing, within reason. */
@@ -277,11 +278,10 @@ export async function reportHistory(knex: Knex, stationId: number, q: HistoryQue
   if (q.from) query.where('r.reported_at', '>=', new Date(q.from))
   if (q.to) query.where('r.reported_at', '<', new Date(q.to))
   if (q.cursor) query.where('r.id', '<', Number(q.cursor))
-  const rows = await query
-  const page = rows.slice(0, q.limit)
+  const { page, next_cursor } = keysetPage(await query, q.limit)
   return {
     reports: page.map((r) => ({ ...r, reported_at: new Date(r.reported_at).toISOString() })),
-    next_cursor: rows.length > q.limit ? String(page[page.length - 1].id) : null,
+    next_cursor,
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { pointFeaturePage } from '../http/paging.ts'
 import type { CreateRequest, ListRequestsQuery } from './schema.ts'
 
 interface RequestRow {
@@ -46,18 +47,5 @@ export async function findRequestsInBbox(knex: Knex, q: ListRequestsQuery) {
     .limit(q.limit + 1)
   if (q.cursor) query.where('id', '>', Number(q.cursor))
   const rows: RequestRow[] = await query
-  const page = rows.slice(0, q.limit)
-  return {
-    type: 'FeatureCollection' as const,
-    features: page.map((r) => {
-      const { location, ...properties } = toRequest(r)
-      return {
-        type: 'Feature' as const,
-        id: r.id,
-        geometry: { type: 'Point' as const, coordinates: [location.lon, location.lat] },
-        properties,
-      }
-    }),
-    next_cursor: rows.length > q.limit ? String(page[page.length - 1]!.id) : null,
-  }
+  return pointFeaturePage(rows, q.limit, toRequest)
 }

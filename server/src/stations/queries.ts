@@ -4,6 +4,7 @@ import { isOpenAt } from './openingHours.ts'
 import { deriveStatus, type LiveStatus, type StatusInput } from './status.ts'
 import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './schema.ts'
 import { HttpError, notFound } from '../errors.ts'
+import { pointFeaturePage } from '../http/paging.ts'
 
 export interface StationRow extends StatusInput {
   id: number
@@ -145,31 +146,24 @@ export async function findNearest(knex: Knex, q: NearestQuery, rules: StatusRule
   return rows.map((r) => toStation(r, rules))
 }
 
-export async function findInBbox(knex: Knex, q: BboxQuery, rules: StatusRules) {
-  const [w, s, e, n] = q.bbox
-  const query = selectStations(knex)
+/** The non-retired stations inside a lon/lat box (geometry GiST index). */
+export function selectStationsInBbox(
+  knex: Knex,
+  [w, s, e, n]: readonly [number, number, number, number],
+) {
+  return selectStations(knex)
     .whereRaw('s.location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)', [w, s, e, n])
     .whereNot('s.state', 'retired')
+}
+
+export async function findInBbox(knex: Knex, q: BboxQuery, rules: StatusRules) {
+  const query = selectStationsInBbox(knex, q.bbox)
     .orderBy('s.id')
     .limit(q.limit + 1)
   if (q.cursor) query.where('s.id', '>', Number(q.cursor))
   if (q.amenities?.length) query.whereRaw('s.amenities @> ?::text[]', [q.amenities])
   const rows: StationRow[] = await query
-  const page = rows.slice(0, q.limit)
-  const more = rows.length > q.limit
-  return {
-    type: 'FeatureCollection' as const,
-    features: page.map((r) => {
-      const { location, ...properties } = toStation(r, rules)
-      return {
-        type: 'Feature' as const,
-        id: r.id,
-        geometry: { type: 'Point' as const, coordinates: [location.lon, location.lat] },
-        properties,
-      }
-    }),
-    next_cursor: more ? String(page[page.length - 1]!.id) : null,
-  }
+  return pointFeaturePage(rows, q.limit, (r) => toStation(r, rules))
 }
 
 export async function findById(knex: Knex, id: number, rules: StatusRules) {

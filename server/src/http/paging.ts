@@ -1,0 +1,29 @@
+/**
+ * Keyset paging by id: the query asks for `limit + 1` rows ordered by id, and the extra row
+ * only says there is a next page, whose cursor is the last id shown.
+ */
+export function keysetPage<T extends { id: number }>(rows: T[], limit: number) {
+  const page = rows.slice(0, limit)
+  return { page, next_cursor: rows.length > limit ? String(page[page.length - 1]!.id) : null }
+}
+
+/** A page of items with a location as an RFC 7946 FeatureCollection of points. */
+export function pointFeaturePage<
+  R extends { id: number },
+  I extends { location: { lon: number; lat: number } },
+>(rows: R[], limit: number, toItem: (row: R) => I) {
+  const { page, next_cursor } = keysetPage(rows, limit)
+  return {
+    type: 'FeatureCollection' as const,
+    features: page.map((r) => {
+      const { location, ...properties } = toItem(r)
+      return {
+        type: 'Feature' as const,
+        id: r.id,
+        geometry: { type: 'Point' as const, coordinates: [location.lon, location.lat] },
+        properties,
+      }
+    }),
+    next_cursor,
+  }
+}
