@@ -4,9 +4,7 @@ import {
   getMe,
   getReports,
   getStation,
-  login,
   logout,
-  ProblemError,
   type Me,
   type Station,
   type SupplyLowEvent,
@@ -17,6 +15,7 @@ import { LiveClient, type Bbox, type StationStatusEvent } from '../shared/live.t
 import { livePill } from '../shared/livePill.ts'
 import { availabilityLine, withLatest } from '../shared/status.ts'
 import { busyHoursChart, historyChart, historyList } from './charts.ts'
+import { SignInForm } from '../shared/signin.ts'
 import { ReportForm } from './report.ts'
 
 /** Weeks the busy-hours chart averages over, and reports the history shows. */
@@ -49,8 +48,10 @@ class Manager {
   private readonly alertsBox = el('div', 'alerts-box')
   private readonly busyBox = el('div', 'chart-box')
   private readonly historyBox = el('div', 'chart-box')
-  private signInError: string | null = null
-  private signingIn = false
+  private readonly signInForm = new SignInForm(
+    (me) => void this.signedIn(me),
+    () => ({ title: t().signInTitle, intro: t().signInIntro }),
+  )
   private listOpen = false
   private chartsRound = 0
 
@@ -164,69 +165,8 @@ class Manager {
   }
 
   private renderSignIn(): void {
-    const username = el('input', '')
-    username.type = 'text'
-    username.id = 'signin-username'
-    username.name = 'username'
-    username.autocomplete = 'username'
-    username.autocapitalize = 'none'
-    username.required = true
-    const password = el('input', '')
-    password.type = 'password'
-    password.id = 'signin-password'
-    password.name = 'password'
-    password.autocomplete = 'current-password'
-    password.required = true
-    const label = (input: HTMLInputElement, text: string) => {
-      const node = el('label', 'field-label', text)
-      node.htmlFor = input.id
-      return node
-    }
-    const submit = el('button', 'primary-button', this.signingIn ? t().signingIn : t().signIn)
-    submit.type = 'submit'
-    submit.disabled = this.signingIn
-    const form = el(
-      'form',
-      'signin',
-      el('h2', '', t().signInTitle),
-      el('p', 'muted', t().signInIntro),
-      label(username, t().username),
-      username,
-      label(password, t().password),
-      password,
-      submit,
-    )
-    if (this.signInError) {
-      const error = el('p', 'notice notice-error', this.signInError)
-      error.setAttribute('role', 'alert')
-      form.append(error)
-    }
-    form.addEventListener('submit', (e) => {
-      e.preventDefault()
-      void this.signIn(username.value.trim(), password.value)
-    })
-    this.root.replaceChildren(form)
-    username.focus()
-  }
-
-  private async signIn(username: string, password: string): Promise<void> {
-    this.signingIn = true
-    this.signInError = null
-    this.renderSignIn()
-    try {
-      const me = await login(username, password)
-      this.signingIn = false
-      await this.signedIn(me)
-    } catch (err) {
-      this.signingIn = false
-      this.signInError =
-        err instanceof ProblemError && err.status === 401
-          ? t().signInFailed
-          : err instanceof ProblemError && err.status === 429
-            ? t().signInTooMany
-            : t().serverUnreachable
-      this.renderSignIn()
-    }
+    this.signInForm.render()
+    this.root.replaceChildren(this.signInForm.element)
   }
 
   private async signOut(): Promise<void> {

@@ -33,7 +33,7 @@ import {
   type PlannerParams,
 } from './params.ts'
 import { Suggestions } from './suggestions.ts'
-import { SignInForm } from './signin.ts'
+import { SignInForm } from '../shared/signin.ts'
 import { WhatIf } from './whatif.ts'
 
 /** Typing "1000" into a field passes through "1", "10" and "100": only the last is analysed. */
@@ -54,7 +54,10 @@ type Phase =
 class Planner {
   private readonly root = el('div', 'planner')
   private phase: Phase = { kind: 'loading' }
-  private readonly form = new SignInForm((me) => this.signedIn(me))
+  private readonly form = new SignInForm(
+    (me) => this.signedIn(me),
+    () => ({ title: t().planner.signInTitle, intro: t().planner.signInIntro }),
+  )
   private workspace: Workspace | null = null
 
   constructor(

@@ -1,14 +1,17 @@
-import { login, ProblemError, type Me } from '../shared/api.ts'
-import { el } from '../shared/dom.ts'
-import { t } from '../shared/i18n.ts'
+import { login, ProblemError, type Me } from './api.ts'
+import { el } from './dom.ts'
+import { t } from './i18n.ts'
 
-/** The planner's sign-in form: the same fields and ids as the manager's, the planner's words. */
+/** The sign-in form of the manager and planner views; each view gives its own heading. */
 export class SignInForm {
   readonly element = el('form', 'signin')
   private error: string | null = null
   private busy = false
 
-  constructor(private readonly signedIn: (me: Me) => void) {
+  constructor(
+    private readonly signedIn: (me: Me) => void,
+    private readonly words: () => { title: string; intro: string },
+  ) {
     this.element.addEventListener('submit', (e) => {
       e.preventDefault()
       const data = new FormData(this.element)
@@ -32,10 +35,10 @@ export class SignInForm {
     const submit = el('button', 'primary-button', this.busy ? t().signingIn : t().signIn)
     submit.type = 'submit'
     submit.disabled = this.busy
-    const m = t().planner
+    const { title, intro } = this.words()
     this.element.replaceChildren(
-      el('h2', '', m.signInTitle),
-      el('p', 'muted', m.signInIntro),
+      el('h2', '', title),
+      el('p', 'muted', intro),
       label(username, t().username),
       username,
       label(password, t().password),
