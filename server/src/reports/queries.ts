@@ -1,8 +1,15 @@
 import crypto from 'node:crypto'
+import fs from 'node:fs'
 import type { Knex } from 'knex'
 import { HttpError, badRequest, forbidden, notFound } from '../errors.ts'
 import type { AuthUser } from '../auth/queries.ts'
-import { findById, type Station, type StatusRules } from '../stations/queries.ts'
+import {
+  selectStations,
+  toStation,
+  type Station,
+  type StationRow,
+  type StatusRules,
+} from '../stations/queries.ts'
 import type { SupplyLowEvent } from '../live/events.ts'
 import type { Supply } from '../stations/vocabulary.ts'
 import { keysetPage } from '../http/paging.ts'
@@ -17,34 +24,6 @@ export async function mayManage(knex: Knex, user: AuthUser, stationId: number): 
   return Boolean(
     await knex('station_managers').where({ user_id: user.id, station_id: stationId }).first(),
   )
-}
-
-async function stationForReport(trx: Knex, stationId: number) {
-  // Locks the status row: reports for one station are applied one at a time, in order.
-  const row = await trx('stations as s')
-    .join('station_status as st', 'st.station_id', 's.id')
-    .select(
-      's.id',
-      's.name',
-      's.state',
-      's.capacity',
-      's.charging_points',
-      'st.version',
-      'st.charging_points_in_use',
-    )
-    .where('s.id', stationId)
-    .forUpdate('st')
-    .first()
-  if (!row) throw notFound(`Station ${stationId} does not exist`)
-  return row as {
-    id: number
-    name: string
-    state: string
-    capacity: number
-    charging_points: number
-    version: number
-    charging_points_in_use: number
-  }
 }
 
 export const requestHash = (stationId: number, body: ReportBody, ifMatch?: number) =>
@@ -73,9 +52,87 @@ export interface ReportOutcome {
   accepted?: { station: Station; alerts: SupplyLowEvent[] }
 }
 
+const applyReportSql = fs.readFileSync(new URL('./apply-report.sql', import.meta.url), 'utf8')
+
+type ReportTarget = StationRow & { claimed: boolean; manages: boolean }
+
+type SupplyLevels = Record<string, [level: number, threshold: number]>
+interface WriteResult {
+  /** The station's supplies before this report, read after the lock. */
+  supplies_before: SupplyLevels | null
+  supplies_written: SupplyLevels
+  opened: Omit<AlertRow, 'station_id' | 'station_name'>[]
+}
+
+/**
+ * Claims the Idempotency-Key and reads the station with its status row locked, in one
+ * statement: reports for one station are applied one at a time, in order. A concurrent request
+ * with the same key waits here until the first commits, then finds the key taken; if the first
+ * rolls back, this one claims the key instead. The supplies read here may predate the lock; the
+ * write returns them afresh.
+ */
+async function claimAndLock(
+  trx: Knex.Transaction,
+  user: AuthUser,
+  key: string,
+  hash: string,
+  stationId: number,
+): Promise<ReportTarget | undefined> {
+  return (
+    selectStations(trx, 'inner')
+      .with(
+        'claim',
+        trx.raw(
+          `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response)
+         VALUES (?, ?, ?, 0, '{}') ON CONFLICT (user_id, key) DO NOTHING RETURNING key`,
+          [user.id, key, hash],
+        ),
+      )
+      .select(
+        trx.raw('EXISTS (SELECT 1 FROM claim) AS claimed'),
+        trx.raw(
+          'EXISTS (SELECT 1 FROM station_managers m WHERE m.station_id = s.id AND m.user_id = ?) AS manages',
+          [user.id],
+        ),
+      )
+      .where('s.id', stationId)
+      // A waiting report then re-reads the status row the previous one committed (its version).
+      .forNoKeyUpdate('st')
+      .first()
+  )
+}
+
+function checkReport(station: ReportTarget, user: AuthUser, body: ReportBody, ifMatch?: number) {
+  if (user.role !== 'admin' && !station.manages) throw forbidden('You do not manage this station')
+  if (station.state === 'retired') throw new HttpError(409, 'Conflict', 'This station is retired')
+  if (ifMatch !== undefined && ifMatch !== station.version) {
+    throw new HttpError(
+      412,
+      'Precondition Failed',
+      `The status is at version ${station.version}, not ${ifMatch}`,
+    )
+  }
+  const errors = []
+  if (body.occupancy > maxOccupancy(station.capacity)) {
+    errors.push({
+      path: 'occupancy',
+      message: `at most ${maxOccupancy(station.capacity)} at this station`,
+    })
+  }
+  if ((body.charging_points_in_use ?? 0) > station.charging_points) {
+    errors.push({
+      path: 'charging_points_in_use',
+      message: `this station has ${station.charging_points} charging points`,
+    })
+  }
+  if (errors.length)
+    throw badRequest(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors)
+}
+
 /**
  * Applies one report exactly once per (user, Idempotency-Key): status update, history row and
- * low-stock alerts in one transaction, with the answer stored under the key.
+ * low-stock alerts in one transaction, with the answer stored under the key. Three statements,
+ * so a burst of reports does not queue on the connection pool.
  */
 export async function submitReport(
   knex: Knex,
@@ -85,14 +142,8 @@ export async function submitReport(
   const { user, stationId, key, ifMatch, body } = args
   const hash = requestHash(stationId, body, ifMatch)
   return knex.transaction(async (trx) => {
-    // Claims the key. A concurrent request with the same key blocks here until the first commits,
-    // then sees its row; if the first rolls back, this one claims the key instead.
-    const claimed = await trx('idempotency_keys')
-      .insert({ user_id: user.id, key, request_hash: hash, status_code: 0, response: '{}' })
-      .onConflict(['user_id', 'key'])
-      .ignore()
-      .returning('key')
-    if (claimed.length === 0) {
+    const station = await claimAndLock(trx, user, key, hash, stationId)
+    if (station && !station.claimed) {
       const prior = await trx('idempotency_keys').where({ user_id: user.id, key }).first()
       if (prior.request_hash !== hash) {
         throw new HttpError(
@@ -103,115 +154,44 @@ export async function submitReport(
       }
       return { status: prior.status_code, body: prior.response }
     }
+    if (!station) throw notFound(`Station ${stationId} does not exist`)
+    checkReport(station, user, body, ifMatch)
 
-    const station = await stationForReport(trx, stationId)
-    if (!(await mayManage(trx, user, stationId))) throw forbidden('You do not manage this station')
-    if (station.state === 'retired') throw new HttpError(409, 'Conflict', 'This station is retired')
-    if (ifMatch !== undefined && ifMatch !== station.version) {
-      throw new HttpError(
-        412,
-        'Precondition Failed',
-        `The status is at version ${station.version}, not ${ifMatch}`,
-      )
-    }
-    const errors = []
-    if (body.occupancy > maxOccupancy(station.capacity)) {
-      errors.push({
-        path: 'occupancy',
-        message: `at most ${maxOccupancy(station.capacity)} at this station`,
-      })
-    }
-    if ((body.charging_points_in_use ?? 0) > station.charging_points) {
-      errors.push({
-        path: 'charging_points_in_use',
-        message: `this station has ${station.charging_points} charging points`,
-      })
-    }
-    if (errors.length)
-      throw badRequest(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors)
-
-    const version = station.version + 1
+    const version = (station.version ?? 0) + 1
     const reportedAt = rules.now
     const charging = body.charging_points_in_use ?? station.charging_points_in_use
-    await trx('station_status').where({ station_id: stationId }).update({
-      occupancy: body.occupancy,
-      charging_points_in_use: charging,
-      reported_at: reportedAt,
-      reported_by: user.id,
-      version,
-    })
-    const supplies = Object.entries(body.supplies ?? {}) as [Supply, number][]
-    if (supplies.length) {
-      await trx('station_supplies')
-        .insert(
-          supplies.map(([item, level]) => ({
-            station_id: stationId,
-            item,
-            level,
-            updated_at: reportedAt,
-          })),
-        )
-        .onConflict(['station_id', 'item'])
-        .merge(['level', 'updated_at'])
-    }
-    await trx('status_reports').insert({
+    const { rows } = (await trx.raw(applyReportSql, {
       station_id: stationId,
+      user_id: user.id,
       occupancy: body.occupancy,
-      charging_points_in_use: body.charging_points_in_use ?? null,
-      supplies: JSON.stringify(Object.fromEntries(supplies)),
+      charging,
+      reported_charging: body.charging_points_in_use ?? null,
+      supplies: JSON.stringify(body.supplies ?? {}),
       note: body.note ?? null,
-      reported_by: user.id,
-      reported_at: reportedAt,
+      at: reportedAt,
       version,
-    })
-    const alerts = await updateAlerts(
-      trx,
-      station,
-      supplies.map(([item]) => item),
-      reportedAt,
+    })) as { rows: WriteResult[] }
+    const written = rows[0]!
+    const { claimed: _claimed, manages: _manages, ...row } = station
+    const updated = toStation(
+      {
+        ...row,
+        occupancy: body.occupancy,
+        charging_points_in_use: charging,
+        reported_at: reportedAt,
+        version,
+        supplies: { ...written.supplies_before, ...written.supplies_written },
+      },
+      rules,
     )
-    const updated = await findById(trx, stationId, rules)
+    const alerts = written.opened.map((a) =>
+      toAlertEvent({ ...a, station_id: stationId, station_name: station.name }),
+    )
     await trx('idempotency_keys')
       .where({ user_id: user.id, key })
       .update({ status_code: 201, response: JSON.stringify(updated) })
     return { status: 201, body: updated, accepted: { station: updated, alerts } }
   })
-}
-
-/** Opens an alert for each reported supply now below its threshold with none open; closes restocked ones. */
-async function updateAlerts(
-  trx: Knex.Transaction,
-  station: { id: number; name: string },
-  items: Supply[],
-  at: Date,
-): Promise<SupplyLowEvent[]> {
-  if (!items.length) return []
-  await trx('supply_alerts')
-    .whereNull('closed_at')
-    .where('station_id', station.id)
-    .whereIn(
-      'item',
-      trx('station_supplies')
-        .select('item')
-        .where('station_id', station.id)
-        .whereIn('item', items)
-        .whereRaw('level >= low_threshold'),
-    )
-    .update({ closed_at: at })
-  const opened: { id: number; item: Supply; level: number; threshold: number; opened_at: Date }[] =
-    (
-      await trx.raw(
-        `INSERT INTO supply_alerts (station_id, item, level, threshold, opened_at)
-       SELECT station_id, item, level, low_threshold, ? FROM station_supplies
-        WHERE station_id = ? AND item = ANY(?::text[]) AND level < low_threshold
-       ON CONFLICT (station_id, item) WHERE closed_at IS NULL DO NOTHING
-       RETURNING id, item, level, threshold, opened_at`,
-        [at, station.id, items],
-      )
-    ).rows
-  return opened.map((a) =>
-    toAlertEvent({ ...a, station_id: station.id, station_name: station.name }),
-  )
 }
 
 interface AlertRow {

@@ -8,7 +8,7 @@ import { pruneIdempotencyKeys } from './queries.ts'
 
 const key = () => crypto.randomUUID()
 
-describeEachBackend('station reports', (db) => {
+describeEachBackend('station reports', (db, backend) => {
   let app: Express
   let managerA: string
   let stationA: number
@@ -189,7 +189,7 @@ describeEachBackend('station reports', (db) => {
     )
   })
 
-  it('200 concurrent reports with client retries over 20 stations: no report lost or doubled', async () => {
+  it('200 concurrent reports with client retries over 20 stations: no report lost or doubled, each answer sees the reports before it', async () => {
     const admin = await signIn(app, 'admin')
     const stations: number[] = await db()
       .knex('stations')
@@ -203,28 +203,60 @@ describeEachBackend('station reports', (db) => {
         r.capacity,
       ]),
     )
-    const before = new Map<number, number>()
-    for (const id of stations) before.set(id, (await state(id)).reports)
+    const before = new Map<number, Awaited<ReturnType<typeof state>>>()
+    for (const id of stations) before.set(id, await state(id))
     let accepted = 0
+    type Answer = { status: { version: number; supplies: Record<string, { level: number }> } }
+    const answers = new Map<number, Answer[]>()
+    const items = ['drinking_water', 'first_aid', 'hand_warmers'] as const
     const jobs = Array.from({ length: 200 }, (_, i) => {
       const id = stations[i % 20]!
-      const body = { occupancy: (i * 7) % (caps.get(id)! + 1) }
+      // Each report restocks or drains one item, so an answer holds the levels others left.
+      const body = {
+        occupancy: (i * 7) % (caps.get(id)! + 1),
+        supplies: { [items[i % 3]!]: (i * 13) % 101 },
+      }
       const k = key()
       return (async () => {
         // Each client retries its request (same key) as a flaky network would, and once more after success.
         for (let attempt = 0; attempt < 3; attempt++) {
           const res = await post(id, body, k, admin)
-          if (res.status === 201 && attempt === 0) accepted++
+          if (res.status === 201 && attempt === 0) {
+            accepted++
+            answers.set(id, [...(answers.get(id) ?? []), res.body])
+          }
           if (res.status !== 201) throw new Error(`unexpected ${res.status}`)
         }
       })()
     })
     await Promise.all(jobs)
     expect(accepted).toBe(200)
+    for (const id of stations) {
+      // Replaying the history in version order gives the supplies every answer must show.
+      const levels: Record<string, number> = Object.fromEntries(
+        before.get(id)!.supplies.map((r) => [r.item, r.level]),
+      )
+      const history = await db()
+        .knex('status_reports')
+        .where({ station_id: id })
+        .where('version', '>', before.get(id)!.status.version)
+        .orderBy('version')
+      const mine = answers.get(id)!.sort((a, b) => a.status.version - b.status.version)
+      expect(mine.map((a) => a.status.version)).toEqual(history.map((h) => h.version))
+      history.forEach((h, i) => {
+        Object.assign(levels, h.supplies)
+        const shown = Object.fromEntries(
+          Object.entries(mine[i]!.status.supplies).map(([item, v]) => [item, v.level]),
+        )
+        expect(shown).toEqual(levels)
+      })
+      const now = await request(app).get(`/api/v1/stations/${id}`)
+      expect(mine.at(-1)).toEqual(now.body)
+    }
     let total = 0
     for (const id of stations) {
       const s = await state(id)
-      total += s.reports - before.get(id)!
+      total += s.reports - before.get(id)!.reports
       // The final status is the last accepted report (highest version).
       const last = await db()
         .knex('status_reports')
@@ -242,6 +274,33 @@ describeEachBackend('station reports', (db) => {
     }
     expect(total).toBe(accepted)
   })
+
+  // PGlite has one connection: a second writer cannot hold a lock while a report waits on it.
+  if (backend === 'postgis')
+    it('a report that waited for another writer answers with what that writer committed', async () => {
+      const writer = await db().knex.transaction()
+      const { version } = await writer('station_status')
+        .where({ station_id: stationA })
+        .increment('version', 1)
+        .returning('version')
+        .then((rows) => rows[0])
+      await writer.raw(
+        `INSERT INTO station_supplies (station_id, item, level) VALUES (?, 'umbrellas', 77)
+         ON CONFLICT (station_id, item) DO UPDATE SET level = 77`,
+        [stationA],
+      )
+      const pending = post(stationA, { occupancy: 2, supplies: { drinking_water: 50 } }).then(
+        (r) => r,
+      )
+      await new Promise((r) => setTimeout(r, 300))
+      await writer.commit()
+      const res = await pending
+      expect(res.status).toBe(201)
+      expect(res.body.status.version).toBe(version + 1)
+      expect(res.body.status.supplies.umbrellas.level).toBe(77)
+      expect(res.body.status.supplies.drinking_water.level).toBe(50)
+      expect(res.body).toEqual((await request(app).get(`/api/v1/stations/${stationA}`)).body)
+    })
 
   it('history is paged newest first, filtered by time; busy hours average by weekday and hour', async () => {
     const planner = await signIn(app, 'planner')

@@ -47,10 +47,13 @@ export const statusRules =
   (staleAfterMinutes: number, clock: () => Date = () => new Date()) =>
   (): StatusRules => ({ now: clock(), staleAfterMs: staleAfterMinutes * 60_000 })
 
-/** Everything a station answer needs, live status and supplies included, in one select. */
-export function selectStations(knex: Knex) {
+/**
+ * Everything a station answer needs, live status and supplies included, in one select. An inner
+ * join lets a writer lock the status row (`FOR UPDATE OF st`); every station has one.
+ */
+export function selectStations(knex: Knex, join: 'left' | 'inner' = 'left') {
   return knex('stations as s')
-    .leftJoin('station_status as st', 'st.station_id', 's.id')
+    [join === 'left' ? 'leftJoin' : 'join']('station_status as st', 'st.station_id', 's.id')
     .select(
       's.id',
       's.code',
