@@ -4,9 +4,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
 import crypto from 'node:crypto'
 import knexFactory, { type Knex } from 'knex'
 import type { BenchContext, ScenarioResult } from '../lib/types.ts'
+import { settle, startCpu } from '../lib/cpu.ts'
 import seedrandom from 'seedrandom'
 import type { Bbox } from '../../server/src/live/events.ts'
 import type { ClientsCommand, ClientsReply } from './clients.ts'
@@ -16,6 +18,8 @@ import type { BaselineCommand, BaselineReply } from './baseline.ts'
 interface LiveContext {
   url: string
   serverPid: number
+  /** The bench database's name, to find its backends' CPU. */
+  database: string
   knex: Knex
   adminCookie: string
   smoke: boolean
@@ -90,12 +94,6 @@ function rssKb(pid: number) {
   return Number(m?.[1] ?? 0)
 }
 
-function cpuMsOf(pid: number) {
-  // utime + stime, in clock ticks (100 per second on Linux).
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
 function percentile(sorted: number[], p: number) {
   if (!sorted.length) return NaN
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
@@ -128,6 +126,8 @@ async function postReports(
   const rnd = seedrandom('b4-reports')
   const accepted: [number, number, number, number][] = []
   let failed = 0
+  // node:http with keep-alive: fetch costs the shared cores several times more per request.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
   const inFlight = new Set<Promise<void>>()
   const started = Date.now()
   const total = Math.round(rate * seconds)
@@ -135,26 +135,41 @@ async function postReports(
     const wait = started + (i * 1000) / rate - Date.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     const st = stations[Math.floor(rnd() * stations.length)]!
-    const p = fetch(`${ctx.url}/api/v1/stations/${st.id}/reports`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        cookie: ctx.adminCookie,
-        'idempotency-key': crypto.randomUUID(),
-      },
-      body: JSON.stringify({ occupancy: Math.floor(rnd() * (st.capacity + 1)) }),
+    const body = JSON.stringify({ occupancy: Math.floor(rnd() * (st.capacity + 1)) })
+    const p = post(`${ctx.url}/api/v1/stations/${st.id}/reports`, body, agent, {
+      cookie: ctx.adminCookie,
+      'idempotency-key': crypto.randomUUID(),
     })
-      .then(async (res) => {
-        if (res.status !== 201) return void failed++
-        const body = (await res.json()) as { status: { version: number } }
-        accepted.push([st.id, body.status.version, st.lon, st.lat])
+      .then(({ status, text }) => {
+        if (status !== 201) return void failed++
+        const answer = JSON.parse(text) as { status: { version: number } }
+        accepted.push([st.id, answer.status.version, st.lon, st.lat])
       })
       .catch(() => void failed++)
       .finally(() => inFlight.delete(p))
     inFlight.add(p)
   }
   await Promise.all(inFlight)
+  agent.destroy()
   return { accepted, failed, seconds: (Date.now() - started) / 1000 }
+}
+
+function post(url: string, body: string, agent: http.Agent, headers: Record<string, string>) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (text += chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 async function fanOut(
@@ -184,7 +199,6 @@ async function fanOut(
       `  ${id}: ${connected.clients} clients connected in ${connectSeconds.toFixed(1)} s (${connected.failed} failed)`,
     )
     clients.send({ type: 'reset' } satisfies ClientsCommand)
-    const serverCpu0 = cpuMsOf(ctx.serverPid)
     const clientCpu0 = (
       await request<Extract<ClientsReply, { type: 'result' }>>(
         clients,
@@ -192,12 +206,11 @@ async function fanOut(
         'result',
       )
     ).cpuMs
-    const genCpu0 = process.cpuUsage()
+    const cpu = startCpu({ serverPid: ctx.serverPid, database: ctx.database })
     const posted = await postReports(ctx, stations, opts.rate, opts.seconds)
-    const genCpu = process.cpuUsage(genCpu0)
     // Let the last batch window and deliveries drain.
     await new Promise((r) => setTimeout(r, 1500))
-    const serverCpu = cpuMsOf(ctx.serverPid) - serverCpu0
+    const used = cpu.stop()
     let truth: [number, number][] | undefined
     if (opts.truthBbox) {
       const { rows } = await ctx.knex.raw(
@@ -226,9 +239,10 @@ async function fanOut(
       messages_per_s: result.messages / secs,
       deliveries_per_s: lat.length / secs,
       server_kb_per_connection: (rssAfter - rssBefore) / Math.max(1, result.clients),
-      server_cpu_pct: (serverCpu / 1000 / secs) * 100,
-      clients_cpu_pct: ((result.cpuMs - clientCpu0) / 1000 / secs) * 100,
-      generator_cpu_pct: ((genCpu.user + genCpu.system) / 1e6 / secs) * 100,
+      server_cpu_pct: used.server,
+      database_cpu_pct: used.database,
+      clients_cpu_pct: ((result.cpuMs - clientCpu0) / 1000 / used.seconds) * 100,
+      generator_cpu_pct: used.generator,
     }
     if (truth) metrics.converged_ratio = result.converged / Math.max(1, result.clients)
     const budgets: LiveScenario['budgets'] = {
@@ -244,8 +258,17 @@ async function fanOut(
       notes: [`${connected.snapshotStations} stations in subscribe snapshots`],
     }
   } finally {
-    clients.send({ type: 'close' })
+    // 5,000 disconnects keep the server busy for a moment: not during the next scenario.
+    await closeChild(clients)
+    await settle(ctx.serverPid)
   }
+}
+
+function closeChild(proc: ChildProcess) {
+  if (proc.exitCode !== null) return Promise.resolve()
+  const exited = new Promise((r) => proc.once('exit', r))
+  proc.send({ type: 'close' })
+  return exited
 }
 
 /** Deliveries/s at saturation: the same message broadcast to the same number of clients. */
@@ -277,8 +300,8 @@ async function saturation(
       if (r.messages >= expected) return expected / ((r.lastAt - r.firstAt) / 1000)
     }
   } finally {
-    clients.send({ type: 'close' })
-    server.send({ type: 'close' })
+    await closeChild(clients)
+    await closeChild(server)
   }
 }
 
@@ -354,6 +377,7 @@ export async function runLiveBench(ctx: BenchContext): Promise<ScenarioResult[]>
     const results = await scenarios({
       url: server.url,
       serverPid: server.pid,
+      database: db.name,
       knex,
       adminCookie,
       smoke: ctx.options.smoke,

@@ -85,6 +85,15 @@ export const configSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level'),
+  DB_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(20)
+    .describe(
+      'Most PostgreSQL connections one server process opens; a burst of reports waits for one',
+    ),
   DB_STATEMENT_TIMEOUT_MS: z.coerce
     .number()
     .int()

@@ -27,6 +27,7 @@ async function main() {
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    poolMax: config.DB_POOL_MAX,
   })
   if (db.backend === 'pglite') {
     // Embedded mode needs no setup: migrate, and seed an empty database.

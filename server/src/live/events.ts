@@ -55,7 +55,7 @@ export interface SupplyLowEvent {
 export type SubscribeAck =
   | {
       ok: true
-      /** The room zoom level used: 14 sends each report at once, coarser levels batch. */
+      /** The room zoom level used: 16 sends each report at once, coarser levels batch. */
       level: number
       rooms: number
       stations: StationStatusEvent[]

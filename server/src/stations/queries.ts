@@ -52,34 +52,37 @@ export const statusRules =
  * join lets a writer lock the status row (`FOR UPDATE OF st`); every station has one.
  */
 export function selectStations(knex: Knex, join: 'left' | 'inner' = 'left') {
-  return knex('stations as s')
-    [join === 'left' ? 'leftJoin' : 'join']('station_status as st', 'st.station_id', 's.id')
-    .select(
-      's.id',
-      's.code',
-      's.name',
-      's.address',
-      's.city',
-      's.district',
-      's.operator',
-      knex.raw('ST_X(s.location::geometry) AS lon'),
-      knex.raw('ST_Y(s.location::geometry) AS lat'),
-      's.amenities',
-      's.capacity',
-      's.charging_points',
-      's.opening_hours',
-      's.timezone',
-      's.phone',
-      's.state',
-      's.created_at',
-      's.updated_at',
-      'st.occupancy',
-      'st.charging_points_in_use',
-      'st.reported_at',
-      'st.version',
-      knex.raw(`(SELECT jsonb_object_agg(ss.item, jsonb_build_array(ss.level, ss.low_threshold))
+  const stations = knex('stations as s')
+  const joined =
+    join === 'left'
+      ? stations.leftJoin('station_status as st', 'st.station_id', 's.id')
+      : stations.join('station_status as st', 'st.station_id', 's.id')
+  return joined.select(
+    's.id',
+    's.code',
+    's.name',
+    's.address',
+    's.city',
+    's.district',
+    's.operator',
+    knex.raw('ST_X(s.location::geometry) AS lon'),
+    knex.raw('ST_Y(s.location::geometry) AS lat'),
+    's.amenities',
+    's.capacity',
+    's.charging_points',
+    's.opening_hours',
+    's.timezone',
+    's.phone',
+    's.state',
+    's.created_at',
+    's.updated_at',
+    'st.occupancy',
+    'st.charging_points_in_use',
+    'st.reported_at',
+    'st.version',
+    knex.raw(`(SELECT jsonb_object_agg(ss.item, jsonb_build_array(ss.level, ss.low_threshold))
                  FROM station_supplies ss WHERE ss.station_id = s.id) AS supplies`),
-    )
+  )
 }
 
 export function toStation(row: StationRow, rules: StatusRules): Station & { distance_m?: number } {
