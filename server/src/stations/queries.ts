@@ -5,6 +5,7 @@ import { deriveStatus, type LiveStatus, type StatusInput } from './status.ts'
 import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './schema.ts'
 import { HttpError, notFound } from '../errors.ts'
 import { pointFeaturePage } from '../http/paging.ts'
+import { queryPrepared } from '../db/prepared.ts'
 
 export interface StationRow extends StatusInput {
   id: number
@@ -148,7 +149,7 @@ export async function findNearest(knex: Knex, q: NearestQuery, rules: StatusRule
       .whereRaw('st.occupancy < s.capacity')
       .where('st.reported_at', '>=', new Date(rules.now.getTime() - rules.staleAfterMs))
   }
-  const rows: StationRow[] = await query
+  const rows = await queryPrepared<StationRow>(knex, query)
   return rows.map((r) => toStation(r, rules))
 }
 

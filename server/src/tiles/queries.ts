@@ -3,6 +3,7 @@ import type { Knex } from 'knex'
 import vtpbf from 'vt-pbf'
 import { deriveStatus, type StatusInput } from '../stations/status.ts'
 import type { StatusRules } from '../stations/queries.ts'
+import { queryPrepared } from '../db/prepared.ts'
 
 const tileSql = fs.readFileSync(new URL('./stations-tile.sql', import.meta.url), 'utf8')
 
@@ -15,7 +16,8 @@ interface TileRow extends StatusInput {
   code: string
   name: string
   charging_points: number
-  amenities: string[]
+  /** Comma-separated, as the tile carries them. */
+  amenities: string
   px: number
   py: number
   point_count: number
@@ -29,9 +31,10 @@ export async function stationsTile(
   rules: StatusRules,
 ) {
   const grid = z >= 12 ? 1 : 8
-  const { rows } = (await knex.raw(tileSql, { z, x, y, margin: MARGIN, grid })) as {
-    rows: TileRow[]
-  }
+  const rows = await queryPrepared<TileRow>(
+    knex,
+    knex.raw(tileSql, { z, x, y, margin: MARGIN, grid }),
+  )
   const features = rows.map((r) => {
     const s = deriveStatus(r, rules.now, rules.staleAfterMs)
     const low = Object.entries(s.supplies)
@@ -53,7 +56,7 @@ export async function stationsTile(
         available_spaces: s.available_spaces,
         charging_points: r.charging_points,
         charging_points_in_use: s.charging_points_in_use,
-        amenities: r.amenities.join(','),
+        amenities: r.amenities,
         low_supplies: low.join(','),
         version: s.version,
         point_count: Number(r.point_count),

@@ -8,7 +8,7 @@ WITH bounds AS (
 ),
 located AS (
   SELECT s.id, s.code, s.name, s.state, s.capacity, s.charging_points, s.opening_hours, s.timezone,
-         s.amenities,
+         array_to_string(s.amenities, ',') AS amenities,
          floor((ST_X(p) - ST_XMin(b.env)) / (ST_XMax(b.env) - ST_XMin(b.env)) * 4096)::int AS px,
          floor((ST_YMax(b.env) - ST_Y(p)) / (ST_YMax(b.env) - ST_YMin(b.env)) * 4096)::int AS py
   FROM bounds b

@@ -1,0 +1,32 @@
+import crypto from 'node:crypto'
+import type { Knex } from 'knex'
+import type pg from 'pg'
+
+/**
+ * Runs a query as a named prepared statement when the database is PostgreSQL: each pooled
+ * connection parses and plans the text once, instead of on every request as knex's unnamed
+ * statements do. For the hot read paths (nearest, tiles) planning costs as much as running.
+ * Inside a transaction, and on PGlite, it is an ordinary query.
+ */
+export async function queryPrepared<T>(knex: Knex, query: Knex.QueryBuilder | Knex.Raw) {
+  if (knex.isTransaction || knex.client.config.client !== 'pg') {
+    const result: unknown = await query
+    return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
+  }
+  const { sql, bindings } = query.toSQL().toNative()
+  // One name per distinct text: the filters of a request change the text, not only its values.
+  const name = `y_${crypto.createHash('sha1').update(sql).digest('base64url')}`
+  // As knex does for its own queries, so query listeners (logs, tests) still see it.
+  knex.client.emit('query', { sql, bindings, method: 'raw' })
+  const conn = (await knex.client.acquireConnection()) as pg.Client
+  try {
+    const { rows } = await conn.query<T & pg.QueryResultRow>({
+      name,
+      text: sql,
+      values: bindings as unknown[],
+    })
+    return rows as T[]
+  } finally {
+    await knex.client.releaseConnection(conn)
+  }
+}
