@@ -90,7 +90,7 @@ export const configSchema = z.object({
     .int()
     .min(1)
     .max(200)
-    .default(20)
+    .default(32)
     .describe(
       'Most PostgreSQL connections one server process opens; a burst of reports waits for one',
     ),

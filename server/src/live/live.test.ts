@@ -105,7 +105,7 @@ describeEachBackend('live updates over /live', (db) => {
       if (ack.ok) levels.push(ack.level)
       await c.socket.emitWithAck('unsubscribe', {})
     }
-    expect(levels).toEqual([16, 10, 7])
+    expect(levels).toEqual([16, 8, 5])
   })
 
   it('refuses bad and oversized subscriptions with an error ack', async () => {
