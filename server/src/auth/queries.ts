@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { queryPrepared } from '../db/prepared.ts'
 import type { Role } from '../stations/vocabulary.ts'
 import { sha256 } from './passwords.ts'
 
@@ -30,12 +31,15 @@ export async function deleteSession(knex: Knex, sessionId: string) {
 }
 
 export async function userBySession(knex: Knex, sessionId: string): Promise<AuthUser | undefined> {
-  return knex('sessions as se')
-    .join('users as u', 'u.id', 'se.user_id')
-    .select('u.id', 'u.username', 'u.role')
-    .where('se.id_hash', sha256(sessionId))
-    .where('se.expires_at', '>', new Date())
-    .first()
+  const [user] = await queryPrepared<AuthUser>(
+    knex,
+    knex('sessions as se')
+      .join('users as u', 'u.id', 'se.user_id')
+      .select('u.id', 'u.username', 'u.role')
+      .where('se.id_hash', sha256(sessionId))
+      .where('se.expires_at', '>', new Date()),
+  )
+  return user
 }
 
 export async function userByApiToken(knex: Knex, token: string): Promise<AuthUser | undefined> {

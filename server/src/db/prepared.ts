@@ -5,11 +5,12 @@ import type pg from 'pg'
 /**
  * Runs a query as a named prepared statement when the database is PostgreSQL: each pooled
  * connection parses and plans the text once, instead of on every request as knex's unnamed
- * statements do. For the hot read paths (nearest, tiles) planning costs as much as running.
- * Inside a transaction, and on PGlite, it is an ordinary query.
+ * statements do. For the hot paths (nearest, tiles, reports) planning costs as much as
+ * running. In a transaction it runs on the transaction's connection; on PGlite it is an
+ * ordinary query.
  */
 export async function queryPrepared<T>(knex: Knex, query: Knex.QueryBuilder | Knex.Raw) {
-  if (knex.isTransaction || knex.client.config.client !== 'pg') {
+  if (knex.client.config.client !== 'pg') {
     const result: unknown = await query
     return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
   }

@@ -13,6 +13,7 @@ import {
 import type { SupplyLowEvent } from '../live/events.ts'
 import type { Supply } from '../stations/vocabulary.ts'
 import { keysetPage } from '../http/paging.ts'
+import { queryPrepared } from '../db/prepared.ts'
 import type { HistoryQuery, ReportBody } from './schema.ts'
 
 /** Highest occupancy a report may give: seats can be exceeded by people standing, within reason. */
@@ -78,7 +79,8 @@ async function claimAndLock(
   hash: string,
   stationId: number,
 ): Promise<ReportTarget | undefined> {
-  return (
+  const [station] = await queryPrepared<ReportTarget>(
+    trx,
     selectStations(trx, 'inner')
       .with(
         'claim',
@@ -97,9 +99,9 @@ async function claimAndLock(
       )
       .where('s.id', stationId)
       // A waiting report then re-reads the status row the previous one committed (its version).
-      .forNoKeyUpdate('st')
-      .first()
+      .forNoKeyUpdate('st'),
   )
+  return station
 }
 
 function checkReport(station: ReportTarget, user: AuthUser, body: ReportBody, ifMatch?: number) {
@@ -160,18 +162,21 @@ export async function submitReport(
     const version = (station.version ?? 0) + 1
     const reportedAt = rules.now
     const charging = body.charging_points_in_use ?? station.charging_points_in_use
-    const { rows } = (await trx.raw(applyReportSql, {
-      station_id: stationId,
-      user_id: user.id,
-      occupancy: body.occupancy,
-      charging,
-      reported_charging: body.charging_points_in_use ?? null,
-      supplies: JSON.stringify(body.supplies ?? {}),
-      note: body.note ?? null,
-      at: reportedAt,
-      version,
-    })) as { rows: WriteResult[] }
-    const written = rows[0]!
+    // One row: the final SELECT of the statement aggregates.
+    const [written] = await queryPrepared<WriteResult>(
+      trx,
+      trx.raw(applyReportSql, {
+        station_id: stationId,
+        user_id: user.id,
+        occupancy: body.occupancy,
+        charging,
+        reported_charging: body.charging_points_in_use ?? null,
+        supplies: JSON.stringify(body.supplies ?? {}),
+        note: body.note ?? null,
+        at: reportedAt,
+        version,
+      }),
+    )
     const { claimed: _claimed, manages: _manages, ...row } = station
     const updated = toStation(
       {
@@ -180,16 +185,19 @@ export async function submitReport(
         charging_points_in_use: charging,
         reported_at: reportedAt,
         version,
-        supplies: { ...written.supplies_before, ...written.supplies_written },
+        supplies: { ...written!.supplies_before, ...written!.supplies_written },
       },
       rules,
     )
-    const alerts = written.opened.map((a) =>
+    const alerts = written!.opened.map((a) =>
       toAlertEvent({ ...a, station_id: stationId, station_name: station.name }),
     )
-    await trx('idempotency_keys')
-      .where({ user_id: user.id, key })
-      .update({ status_code: 201, response: JSON.stringify(updated) })
+    await queryPrepared(
+      trx,
+      trx('idempotency_keys')
+        .where({ user_id: user.id, key })
+        .update({ status_code: 201, response: JSON.stringify(updated) }),
+    )
     return { status: 201, body: updated, accepted: { station: updated, alerts } }
   })
 }
