@@ -66,8 +66,8 @@ export interface PgbenchRun {
   /** Counts the CPU of backends of the server's database too (the bench database). */
   serverPid?: number
   /**
-   * prepared (default): parsed and planned once per connection. extended: parsed and planned
-   * per statement, as node-pg does for the server (unnamed statements).
+   * prepared (default): parsed and planned once per connection, as the server's hot queries.
+   * extended: parsed and planned per statement, as knex's unnamed statements are.
    */
   mode?: 'prepared' | 'extended'
 }

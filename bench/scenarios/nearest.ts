@@ -175,11 +175,11 @@ export async function nearestScenarios(
         `the API and kdbush return the same 5 stations for ${same}/${AGREEMENT_SAMPLE} points`,
         `kdbush index: ${mem.ids.length.toLocaleString('en')} stations loaded in ${mem.loadMs} ms, ` +
           `built in ${mem.buildMs} ms`,
-        'the server uses a pool of 10 connections; pgbench opens one per client',
+        'the server uses a pool of up to 32 connections (DB_POOL_MAX); pgbench opens one per client',
         'api /healthz: the same server answering without the database (express, helmet, ' +
-          'pino-http, metrics): the per-request floor of the HTTP stack',
-        'sql -M extended: the same SQL parsed and planned for every statement, as node-pg sends ' +
-          "the server's queries (unnamed statements)",
+          'metrics; request logs off at LOG_LEVEL=warn): the per-request floor of the HTTP stack',
+        'sql -M extended: the same SQL parsed and planned for every statement, as knex’s unnamed ' +
+          'statements did before the server prepared its hot queries',
       ],
       ...(profile ? { profiles: [profile] } : {}),
     })

@@ -112,7 +112,8 @@ export async function tileScenario(ctx: BenchContext): Promise<ScenarioResult[]>
   const notes: string[] = [
     `tiles covering the 60 × 60 km box ${box.join(',')} around Changsha's centre; the API ` +
       'cycles through them in order, pgbench picks one uniformly at random per transaction',
-    'sql -M extended: the same query planned for every tile, as node-pg sends the server’s',
+    'sql -M extended: the same query planned for every tile, as knex’s unnamed statements did ' +
+      'before the server prepared it',
   ]
   const cpu = { serverPid: server.pid, database: db.name }
   for (const z of ZOOMS) {
