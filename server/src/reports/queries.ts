@@ -163,7 +163,7 @@ export async function submitReport(
     const reportedAt = rules.now
     const charging = body.charging_points_in_use ?? station.charging_points_in_use
     // One row: the final SELECT of the statement aggregates.
-    const [written] = await queryPrepared<WriteResult>(
+    const [written] = (await queryPrepared<WriteResult>(
       trx,
       trx.raw(applyReportSql, {
         station_id: stationId,
@@ -176,7 +176,7 @@ export async function submitReport(
         at: reportedAt,
         version,
       }),
-    )
+    )) as [WriteResult]
     const { claimed: _claimed, manages: _manages, ...row } = station
     const updated = toStation(
       {
@@ -185,11 +185,11 @@ export async function submitReport(
         charging_points_in_use: charging,
         reported_at: reportedAt,
         version,
-        supplies: { ...written!.supplies_before, ...written!.supplies_written },
+        supplies: { ...written.supplies_before, ...written.supplies_written },
       },
       rules,
     )
-    const alerts = written!.opened.map((a) =>
+    const alerts = written.opened.map((a) =>
       toAlertEvent({ ...a, station_id: stationId, station_name: station.name }),
     )
     await queryPrepared(
