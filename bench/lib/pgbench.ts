@@ -164,3 +164,9 @@ export async function runPgbench(run: PgbenchRun): Promise<PgbenchResult> {
     statements,
   }
 }
+
+/** A pgbench run as one measurement row, without its per-statement latencies. */
+export async function measurePgbench(run: PgbenchRun) {
+  const { statements: _s, ...measurement } = await runPgbench(run)
+  return measurement
+}

@@ -9,6 +9,8 @@ import crypto from 'node:crypto'
 import knexFactory, { type Knex } from 'knex'
 import type { BenchContext, ScenarioResult } from '../lib/types.ts'
 import { settle, startCpu } from '../lib/cpu.ts'
+import { login } from '../lib/http.ts'
+import { percentile } from '../lib/stats.ts'
 import seedrandom from 'seedrandom'
 import type { Bbox } from '../../server/src/live/events.ts'
 import type { ClientsCommand, ClientsReply } from './clients.ts'
@@ -92,11 +94,6 @@ const once = <R>(proc: ChildProcess, type: string) =>
 function rssKb(pid: number) {
   const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)
   return Number(m?.[1] ?? 0)
-}
-
-function percentile(sorted: number[], p: number) {
-  if (!sorted.length) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 }
 
 /** Phone-sized views (3 km wide, 5 km tall) centred where the demand is. */
@@ -234,8 +231,8 @@ async function fanOut(
       expected: result.expected,
       delivered: result.delivered,
       delivered_ratio: result.expected ? result.delivered / result.expected : 1,
-      p50_ms: percentile(lat, 50),
-      p99_ms: percentile(lat, 99),
+      p50_ms: percentile(lat, 0.5),
+      p99_ms: percentile(lat, 0.99),
       messages_per_s: result.messages / secs,
       deliveries_per_s: lat.length / secs,
       server_kb_per_connection: (rssAfter - rssBefore) / Math.max(1, result.clients),
@@ -365,13 +362,7 @@ async function scenarios(ctx: LiveContext): Promise<LiveScenario[]> {
 export async function runLiveBench(ctx: BenchContext): Promise<ScenarioResult[]> {
   const db = await ctx.database(4076)
   const server = await ctx.startServer({ label: 'B4', database: db })
-  const login = await fetch(`${server.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ctx.password }),
-  })
-  const adminCookie = login.headers.get('set-cookie')?.split(';')[0]
-  if (!adminCookie) throw new Error(`admin sign-in failed: ${login.status}`)
+  const adminCookie = await login(server.url, 'admin', ctx.password)
   const knex = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 2 } })
   try {
     const results = await scenarios({

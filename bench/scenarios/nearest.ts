@@ -12,7 +12,7 @@ import {
   stationExtent,
   type MemoryIndex,
 } from '../lib/nearest.ts'
-import { runPgbench, warmUpPgbench, type Script } from '../lib/pgbench.ts'
+import { measurePgbench, runPgbench, warmUpPgbench, type Script } from '../lib/pgbench.ts'
 import { budget } from '../lib/report.ts'
 import { randomPoints, ratio, type Bbox } from '../lib/stats.ts'
 import type {
@@ -146,7 +146,7 @@ export async function nearestScenarios(
       cpu: { serverPid: server.pid },
     })
     b1.push({ case: 'c=16', system: 'api /healthz', ...floor })
-    const { statements: _s, ...extended } = await runPgbench({
+    const extended = await measurePgbench({
       db,
       script,
       clients: 16,

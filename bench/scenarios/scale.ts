@@ -2,7 +2,7 @@
 // identical SQL through pgbench alongside to tell the API's share from the database's.
 import { runHttp, warmUp } from '../lib/http.ts'
 import { captureNearestSql, nearestPath, nearestScript, stationExtent } from '../lib/nearest.ts'
-import { runPgbench } from '../lib/pgbench.ts'
+import { measurePgbench } from '../lib/pgbench.ts'
 import { budget } from '../lib/report.ts'
 import { randomPoints, ratio } from '../lib/stats.ts'
 import type { BenchContext, Measurement, ScenarioResult } from '../lib/types.ts'
@@ -23,7 +23,7 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult[]
     await warmUp(server, paths, warmupS)
     const cpu = { serverPid: server.pid, database: db.name }
     const api = await runHttp({ baseUrl: server.url, paths, connections: 16, durationS, cpu })
-    const { statements: _s, ...sql } = await runPgbench({
+    const sql = await measurePgbench({
       db,
       script,
       clients: 16,

@@ -7,7 +7,7 @@ import { isOpenAt } from '../../server/src/stations/openingHours.ts'
 import { withClient } from '../lib/database.ts'
 import { runHttp, warmUp } from '../lib/http.ts'
 import { STALE_AFTER_MINUTES } from '../lib/nearest.ts'
-import { pgText, runPgbench, warmUpPgbench, type Script } from '../lib/pgbench.ts'
+import { measurePgbench, pgText, warmUpPgbench, type Script } from '../lib/pgbench.ts'
 import { budget } from '../lib/report.ts'
 import { boxAround, ratio, tileOf } from '../lib/stats.ts'
 import type {
@@ -149,23 +149,16 @@ export async function tileScenario(ctx: BenchContext): Promise<ScenarioResult[]>
       await warmUpPgbench(db, script, ctx.tmpDir, warmupS)
     }
     const api = await runHttp({ baseUrl: server.url, paths, connections: 16, durationS, cpu })
-    const { statements: _s, ...sql } = await runPgbench({
+    const pgbench = {
       db,
       script,
       clients: 16,
       durationS,
       tmpDir: ctx.tmpDir,
       serverPid: server.pid,
-    })
-    const { statements: _e, ...extended } = await runPgbench({
-      db,
-      script,
-      clients: 16,
-      durationS,
-      tmpDir: ctx.tmpDir,
-      serverPid: server.pid,
-      mode: 'extended',
-    })
+    }
+    const sql = await measurePgbench(pgbench)
+    const extended = await measurePgbench({ ...pgbench, mode: 'extended' })
     measurements.push({ case: `z${z} c=16`, system: 'api', ...api })
     measurements.push({ case: `z${z} c=16`, system: 'sql', ...sql })
     measurements.push({ case: `z${z} c=16`, system: 'sql -M extended', ...extended })
