@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import { expect } from 'vitest'
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
 import { collectConsoleErrors } from './browser.ts'
 import { TEST_PASSWORD } from './templates.ts'
@@ -22,6 +23,16 @@ export async function openPage(
   if (now) await page.clock.setFixedTime(now)
   await page.goto(url)
   return { page, errors }
+}
+
+/** The map, once it is ready and has drawn more than a thousand stations. */
+export async function mapReady(page: Page) {
+  const map = page.locator('#map[data-ready="true"]')
+  await map.waitFor({ timeout: 20_000 })
+  await expect
+    .poll(async () => Number(await map.getAttribute('data-rendered-stations')), { timeout: 15_000 })
+    .toBeGreaterThan(1000)
+  return map
 }
 
 /** Signs in over HTTP and returns the session cookie. */

@@ -4,6 +4,7 @@ import { describeEachBackend } from '../../test/db.ts'
 import { browserAvailable, collectConsoleErrors, launchBrowser } from '../../test/browser.ts'
 import { seedTime, testConfig } from '../../test/app.ts'
 import { startServer } from '../../test/server.ts'
+import { mapReady } from '../../test/webPages.ts'
 import { NEAREST_LIMIT, nearestQuery } from './shared/api.ts'
 
 const hasBrowser = browserAvailable()
@@ -12,12 +13,7 @@ const noFilters = { amenities: [], openNow: false, available: false }
 
 async function stationsDrawn(page: Page, url: string) {
   await page.goto(url)
-  const map = page.locator('#map[data-ready="true"]')
-  await map.waitFor({ timeout: 20_000 })
-  await expect
-    .poll(async () => Number(await map.getAttribute('data-rendered-stations')), { timeout: 15_000 })
-    .toBeGreaterThan(1000)
-  return map
+  return mapReady(page)
 }
 
 describeEachBackend('first page in a real browser', (db, backend) => {

@@ -3,9 +3,9 @@ import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
+import { metres, type LonLat } from '../../../test/sphere.ts'
 import { signIn, testApp } from '../../../test/app.ts'
 
-type LonLat = [number, number]
 interface Props {
   kind: 'station' | 'demand_point' | 'station_request'
   name: string
@@ -42,16 +42,6 @@ const of = (kind: Props['kind']) =>
   input.features
     .filter((f) => f.properties.kind === kind)
     .map((f) => ({ ...f.properties, at: f.geometry.coordinates as LonLat }))
-
-// PostGIS measures geography on a sphere of the WGS 84 mean radius when use_spheroid is false.
-const SPHERE_M = 6_371_008.771415
-function metres([lon1, lat1]: LonLat, [lon2, lat2]: LonLat): number {
-  const rad = Math.PI / 180
-  const h =
-    Math.sin(((lat2 - lat1) * rad) / 2) ** 2 +
-    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2
-  return 2 * SPHERE_M * Math.asin(Math.sqrt(h))
-}
 
 const near = (a: LonLat, b: LonLat) => Math.abs(a[0] - b[0]) < 1e-6 && Math.abs(a[1] - b[1]) < 1e-6
 

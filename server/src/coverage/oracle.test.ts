@@ -3,9 +3,9 @@ import request from 'supertest'
 import seedrandom from 'seedrandom'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
+import { metres, type LonLat } from '../../../test/sphere.ts'
 import { signIn, testApp } from '../../../test/app.ts'
 
-type LonLat = [number, number]
 interface Suggestion {
   location: LonLat
   added_demand: number
@@ -15,16 +15,6 @@ interface Place {
   id: number
   at: LonLat
   weight: number
-}
-
-// PostGIS measures geography on a sphere of the WGS 84 mean radius when use_spheroid is false.
-const SPHERE_M = 6_371_008.771415
-function metres([lon1, lat1]: LonLat, [lon2, lat2]: LonLat): number {
-  const rad = Math.PI / 180
-  const h =
-    Math.sin(((lat2 - lat1) * rad) / 2) ** 2 +
-    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2
-  return 2 * SPHERE_M * Math.asin(Math.sqrt(h))
 }
 
 /** Stations bucketed by 0.1° so a brute-force count only looks at the buckets around a point. */

@@ -4,7 +4,14 @@ import { describeEachBackend } from '../../../test/db.ts'
 import { browserAvailable, launchBrowser } from '../../../test/browser.ts'
 import { seedTime } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
-import { apiReport, apiSignIn, layoutProblems, openPage, PHONE } from '../../../test/webPages.ts'
+import {
+  apiReport,
+  apiSignIn,
+  layoutProblems,
+  mapReady,
+  openPage,
+  PHONE,
+} from '../../../test/webPages.ts'
 import { NEAREST_LIMIT, nearestQuery, type NearestFilters } from '../shared/api.ts'
 
 const hasBrowser = browserAvailable()
@@ -28,15 +35,6 @@ function listedIds(page: Page): Promise<number[]> {
   return page
     .locator('.station-item')
     .evaluateAll((items) => items.map((i) => Number((i as HTMLElement).dataset.stationId)))
-}
-
-async function mapReady(page: Page) {
-  const map = page.locator('#map[data-ready="true"]')
-  await map.waitFor({ timeout: 20_000 })
-  await expect
-    .poll(async () => Number(await map.getAttribute('data-rendered-stations')), { timeout: 15_000 })
-    .toBeGreaterThan(1000)
-  return map
 }
 
 async function locate(page: Page) {
