@@ -4,7 +4,6 @@ import {
   getMe,
   getReports,
   getStation,
-  logout,
   type Me,
   type Station,
   type SupplyLowEvent,
@@ -15,7 +14,7 @@ import { LiveClient, type Bbox, type StationStatusEvent } from '../shared/live.t
 import { livePill } from '../shared/livePill.ts'
 import { availabilityLine, withLatest } from '../shared/status.ts'
 import { busyHoursChart, historyChart, historyList } from './charts.ts'
-import { SignInForm } from '../shared/signin.ts'
+import { endSession, SignInForm } from '../shared/signin.ts'
 import { ReportForm } from './report.ts'
 
 /** Weeks the busy-hours chart averages over, and reports the history shows. */
@@ -170,11 +169,7 @@ class Manager {
   }
 
   private async signOut(): Promise<void> {
-    try {
-      await logout()
-    } catch (err) {
-      console.warn(`sign-out failed: ${String(err)}`)
-    }
+    await endSession()
     this.signedOut()
   }
 

@@ -5,7 +5,6 @@ import {
   getMe,
   getMeta,
   getStationRequests,
-  logout,
   ProblemError,
   type Bounds,
   type CoverageParams,
@@ -33,7 +32,7 @@ import {
   type PlannerParams,
 } from './params.ts'
 import { Suggestions } from './suggestions.ts'
-import { SignInForm } from '../shared/signin.ts'
+import { endSession, SignInForm } from '../shared/signin.ts'
 import { WhatIf } from './whatif.ts'
 
 /** Typing "1000" into a field passes through "1", "10" and "100": only the last is analysed. */
@@ -97,11 +96,7 @@ class Planner {
   }
 
   private async signOut(): Promise<void> {
-    try {
-      await logout()
-    } catch (err) {
-      console.warn(`sign-out failed: ${String(err)}`)
-    }
+    await endSession()
     this.signedOut()
   }
 

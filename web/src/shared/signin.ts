@@ -1,4 +1,4 @@
-import { login, ProblemError, type Me } from './api.ts'
+import { login, logout, ProblemError, type Me } from './api.ts'
 import { el } from './dom.ts'
 import { t } from './i18n.ts'
 
@@ -88,4 +88,13 @@ function label(target: HTMLInputElement, text: string): HTMLLabelElement {
   const node = el('label', 'field-label', text)
   node.htmlFor = target.id
   return node
+}
+
+/** Ends the session. The view goes back to its sign-in form even when the request fails. */
+export async function endSession(): Promise<void> {
+  try {
+    await logout()
+  } catch (err) {
+    console.warn(`sign-out failed: ${String(err)}`)
+  }
 }
