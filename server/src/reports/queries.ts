@@ -55,7 +55,7 @@ export interface ReportOutcome {
 
 const applyReportSql = fs.readFileSync(new URL('./apply-report.sql', import.meta.url), 'utf8')
 
-type ReportTarget = StationRow & { claimed: boolean; manages: boolean }
+type ReportTarget = Omit<StationRow, 'supplies'> & { claimed: boolean; manages: boolean }
 
 type SupplyLevels = Record<string, [level: number, threshold: number]>
 interface WriteResult {
@@ -69,8 +69,8 @@ interface WriteResult {
  * Claims the Idempotency-Key and reads the station with its status row locked, in one
  * statement: reports for one station are applied one at a time, in order. A concurrent request
  * with the same key waits here until the first commits, then finds the key taken; if the first
- * rolls back, this one claims the key instead. The supplies read here may predate the lock; the
- * write returns them afresh.
+ * rolls back, this one claims the key instead. The supplies come from the write, which reads
+ * them after the lock.
  */
 async function claimAndLock(
   trx: Knex.Transaction,
@@ -81,7 +81,7 @@ async function claimAndLock(
 ): Promise<ReportTarget | undefined> {
   const [station] = await queryPrepared<ReportTarget>(
     trx,
-    selectStations(trx, 'inner')
+    selectStations(trx, 'locking')
       .with(
         'claim',
         trx.raw(

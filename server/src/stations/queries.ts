@@ -49,16 +49,18 @@ export const statusRules =
   (): StatusRules => ({ now: clock(), staleAfterMs: staleAfterMinutes * 60_000 })
 
 /**
- * Everything a station answer needs, live status and supplies included, in one select. An inner
- * join lets a writer lock the status row (`FOR UPDATE OF st`); every station has one.
+ * Everything a station answer needs, live status and supplies included, in one select.
+ * `locking`: for a writer that locks the status row (`FOR UPDATE OF st`, which needs an inner
+ * join; every station has one). It leaves out the supplies: a read that waited for the lock
+ * would see them as they were before the writer it waited for.
  */
-export function selectStations(knex: Knex, join: 'left' | 'inner' = 'left') {
+export function selectStations(knex: Knex, mode: 'answer' | 'locking' = 'answer') {
   const stations = knex('stations as s')
-  const joined =
-    join === 'left'
+  const query = (
+    mode === 'answer'
       ? stations.leftJoin('station_status as st', 'st.station_id', 's.id')
       : stations.join('station_status as st', 'st.station_id', 's.id')
-  return joined.select(
+  ).select(
     's.id',
     's.code',
     's.name',
@@ -81,6 +83,9 @@ export function selectStations(knex: Knex, join: 'left' | 'inner' = 'left') {
     'st.charging_points_in_use',
     'st.reported_at',
     'st.version',
+  )
+  if (mode === 'locking') return query
+  return query.select(
     knex.raw(`(SELECT jsonb_object_agg(ss.item, jsonb_build_array(ss.level, ss.low_threshold))
                  FROM station_supplies ss WHERE ss.station_id = s.id) AS supplies`),
   )
