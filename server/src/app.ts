@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url'
 import express from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import type { Database } from './db/knex.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
+import { createLogger } from './logger.ts'
+import { methodNotAllowed, rejectNul, requireJsonBody, sameOriginWrites } from './http/guards.ts'
 import { buildOpenApiDocument } from './openapi.ts'
 import { authenticate } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
@@ -44,9 +46,9 @@ const webDist = path.resolve(fileURLToPath(import.meta.url), '../../../web/dist'
 export function createApp(deps: AppDeps) {
   const { db, config } = deps
   const knex = db.knex
-  const logger = deps.logger ?? pino({ level: config.LOG_LEVEL })
+  const logger = deps.logger ?? createLogger(config.LOG_LEVEL)
   const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
-  const live = deps.live ?? new LiveHub(knex, rules)
+  const live = deps.live ?? new LiveHub(knex, rules, config)
   const metrics = createMetrics()
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
@@ -74,7 +76,7 @@ export function createApp(deps: AppDeps) {
     app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }))
   }
   app.use(metrics.middleware)
-  app.use(healthRoutes(knex, metrics.registry))
+  app.use(healthRoutes(knex, metrics.registry, config.METRICS_TOKEN))
 
   const openapi = buildOpenApiDocument([
     registerStationsApi,
@@ -86,18 +88,27 @@ export function createApp(deps: AppDeps) {
     registerStationRequestsApi,
   ])
   const api = express.Router()
+  api.use(requireJsonBody)
   api.use(express.json({ limit: '100kb' }))
+  api.use(rejectNul)
   api.use(authenticate(knex))
+  api.use(
+    sameOriginWrites(
+      config.TRUSTED_ORIGINS,
+      (req) => req.user?.credential.kind === 'session' || req.path.startsWith('/auth/'),
+    ),
+  )
   api.get('/openapi.json', (_req, res) => {
     res.json(openapi)
   })
   api.use(metaRoutes(knex, config))
-  api.use(authRoutes(knex, config))
+  api.use(authRoutes(knex, config, live))
   api.use(stationRoutes(knex, rules, live))
   api.use(reportRoutes(knex, rules, live))
   api.use(tileRoutes(knex, rules))
   api.use(coverageRoutes(knex, config))
   api.use(stationRequestRoutes(knex, config))
+  api.use(methodNotAllowed(api))
   api.use(notFoundHandler)
   app.use('/api/v1', api)
 
@@ -108,6 +119,7 @@ export function createApp(deps: AppDeps) {
       res.sendFile(path.join(webDist, 'index.html'))
     })
   }
+  app.use(methodNotAllowed(app.router))
   app.use(notFoundHandler)
   app.use(errorHandler((err) => logger.error({ err }, 'request failed')))
   return app

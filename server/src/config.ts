@@ -41,11 +41,37 @@ export const configSchema = z.object({
     .max(24 * 90)
     .default(24 * 14)
     .describe('Lifetime of a sign-in session'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('`production` turns on what needs HTTPS (Secure cookie) unless told otherwise'),
   COOKIE_SECURE: z
     .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true')
-    .describe('Mark the session cookie Secure (set behind HTTPS)'),
+    .optional()
+    .describe('Mark the session cookie Secure; default true when NODE_ENV=production'),
+  TRUSTED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const origins = s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+      for (const o of origins) {
+        if (!URL.canParse(o) || new URL(o).origin !== o)
+          ctx.addIssue({
+            code: 'custom',
+            message: `${o} is not an origin like https://example.org`,
+          })
+      }
+      return origins
+    })
+    .describe('Comma-separated origins besides our own that may send signed-in (cookie) writes'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16)
+    .optional()
+    .describe('When set, /metrics answers only `Authorization: Bearer <this token>`'),
   LOGIN_RATE_LIMIT: z.coerce
     .number()
     .int()
@@ -53,6 +79,34 @@ export const configSchema = z.object({
     .max(10_000)
     .default(10)
     .describe('Failed sign-in attempts per client address per minute'),
+  LOGIN_ACCOUNT_FAILURES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(5)
+    .describe('Failed sign-ins for one username (from anywhere) before it backs off'),
+  LOGIN_ACCOUNT_BACKOFF_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(300)
+    .describe('How long a username that hit LOGIN_ACCOUNT_FAILURES must wait; doubles each time'),
+  API_TOKEN_TTL_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(90)
+    .describe('Lifetime of an API token when its creator gives none'),
+  API_TOKEN_MAX_TTL_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(365)
+    .describe('Longest lifetime an API token may be given'),
   LIVE_RECOVERY_SECONDS: z.coerce
     .number()
     .int()
@@ -76,6 +130,50 @@ export const configSchema = z.object({
     .max(5000)
     .default(200)
     .describe('Window over which large live subscriptions get one batched message'),
+  LIVE_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(100)
+    .describe('Live connections one client address may hold on one server process'),
+  LIVE_SUBSCRIBES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(30)
+    .describe('Live subscribes one connection may make per minute'),
+  LIVE_SUBSCRIBES_PER_ADDRESS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(600)
+    .describe('Live subscribes all connections from one client address may make per minute'),
+  LIVE_SNAPSHOT_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(4)
+    .describe('Live snapshots read from the database at once; the rest of the pool stays free'),
+  LIVE_SNAPSHOT_MAX_STATIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(5000)
+    .describe(
+      'Most stations a live subscribe answers with; a larger area is followed without them',
+    ),
+  LIVE_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .max(1 << 30)
+    .default(8 << 20)
+    .describe('A live client that leaves more than this unread is disconnected'),
   MAP_STYLE_URL: z
     .string()
     .url()
@@ -110,7 +208,9 @@ export const configSchema = z.object({
     .describe('Statement timeout for one coverage analysis (gaps, suggestions, summary, what-if)'),
 })
 
-export type Config = z.infer<typeof configSchema>
+export type Config = Omit<z.output<typeof configSchema>, 'COOKIE_SECURE'> & {
+  COOKIE_SECURE: boolean
+}
 
 export class ConfigError extends Error {}
 
@@ -122,5 +222,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
-  return parsed.data
+  const { COOKIE_SECURE, ...rest } = parsed.data
+  return {
+    ...rest,
+    COOKIE_SECURE: COOKIE_SECURE ? COOKIE_SECURE === 'true' : rest.NODE_ENV === 'production',
+  }
 }

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import { z } from 'zod'
 
@@ -65,9 +66,10 @@ export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
     if (err instanceof HttpError) {
       problem = err
     } else if (isClientError(err)) {
-      // body-parser and friends: malformed JSON, payload too large, wrong content type
+      // body-parser and friends: malformed JSON (400), payload too large (413), bad charset (415)
       const e = err as ErrorLike
-      problem = new HttpError(e.status ?? e.statusCode ?? 400, 'Bad Request', e.message)
+      const status = e.status ?? e.statusCode ?? 400
+      problem = new HttpError(status, STATUS_CODES[status] ?? 'Bad Request', e.message)
     } else if (isDatabaseUnavailable(err)) {
       log(err)
       problem = new HttpError(

@@ -1,9 +1,9 @@
 import http from 'node:http'
-import pino from 'pino'
 import { ConfigError, loadConfig } from './config.ts'
 import { openDatabase } from './db/knex.ts'
 import { migrateLatest } from './db/migrate.ts'
 import { createApp } from './app.ts'
+import { createLogger } from './logger.ts'
 import { LiveHub } from './live/hub.ts'
 import { redisAdapter } from './live/redis.ts'
 import { statusRules } from './stations/queries.ts'
@@ -21,7 +21,7 @@ async function main() {
     }
     throw e
   }
-  const logger = pino({ level: config.LOG_LEVEL })
+  const logger = createLogger(config.LOG_LEVEL)
   const started = Date.now()
   const db = await openDatabase({
     databaseUrl: config.DATABASE_URL,
@@ -43,11 +43,9 @@ async function main() {
       console.log(describeDemoAccounts(summary))
     }
   }
-  const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES), {
-    recoverySeconds: config.LIVE_RECOVERY_SECONDS,
-    batchMs: config.LIVE_BATCH_MS,
-    log: (err) => logger.error({ err }, 'live update failed'),
-  })
+  const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES), config, (err) =>
+    logger.error({ err }, 'live update failed'),
+  )
   const app = createApp({ db, config, logger, live })
   const server = http.createServer(app)
   const redis = config.REDIS_URL

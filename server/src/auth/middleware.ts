@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express'
 import type { Knex } from 'knex'
 import { parse as parseCookie } from 'cookie'
 import { forbidden, unauthorized } from '../errors.ts'
-import type { Role } from '../stations/vocabulary.ts'
+import type { Scope } from '../stations/vocabulary.ts'
 import { userByApiToken, userBySession, type AuthUser } from './queries.ts'
 
 export const SESSION_COOKIE = 'yz_session'
@@ -35,11 +35,18 @@ export function authenticate(knex: Knex): RequestHandler {
   }
 }
 
-export function requireRole(...roles: Role[]): RequestHandler {
+/** Signed in, and the credential has this scope (a session has its role's; see ROLE_SCOPES). */
+export function requireScope(scope: Scope): RequestHandler {
   return (req, _res, next) => {
     if (!req.user) return next(unauthorized())
-    if (!roles.includes(req.user.role))
-      return next(forbidden(`Needs the role ${roles.join(' or ')}`))
+    if (!req.user.scopes.includes(scope))
+      return next(
+        forbidden(
+          req.user.credential.kind === 'token'
+            ? `This API token lacks the scope ${scope}`
+            : `Your role may not do this (needs the scope ${scope})`,
+        ),
+      )
     next()
   }
 }

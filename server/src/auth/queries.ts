@@ -1,19 +1,28 @@
 import type { Knex } from 'knex'
 import { queryPrepared } from '../db/prepared.ts'
-import type { Role } from '../stations/vocabulary.ts'
+import { ROLE_SCOPES, type Role, type Scope } from '../stations/vocabulary.ts'
 import { sha256 } from './passwords.ts'
+
+/** The sign-in a request or socket came with, so logout or revocation can end what used it. */
+export type Credential = { kind: 'session'; hash: string } | { kind: 'token'; id: number }
 
 export interface AuthUser {
   id: number
   username: string
   role: Role
+  /** What this credential may do: the role's scopes for a session, the token's own for a token. */
+  scopes: readonly Scope[]
+  credential: Credential
+  expires_at: Date
 }
+
+type UserRow = Pick<AuthUser, 'id' | 'username' | 'role' | 'expires_at'>
 
 export async function findUserForLogin(knex: Knex, username: string) {
   return knex('users')
     .select('id', 'username', 'role', 'password_hash')
     .where({ username })
-    .first<(AuthUser & { password_hash: string }) | undefined>()
+    .first<(Pick<AuthUser, 'id' | 'username' | 'role'> & { password_hash: string }) | undefined>()
 }
 
 export async function createSession(knex: Knex, userId: number, sessionId: string, ttlMs: number) {
@@ -31,27 +40,37 @@ export async function deleteSession(knex: Knex, sessionId: string) {
 }
 
 export async function userBySession(knex: Knex, sessionId: string): Promise<AuthUser | undefined> {
-  const [user] = await queryPrepared<AuthUser>(
+  const hash = sha256(sessionId)
+  const [user] = await queryPrepared<UserRow>(
     knex,
     knex('sessions as se')
       .join('users as u', 'u.id', 'se.user_id')
-      .select('u.id', 'u.username', 'u.role')
-      .where('se.id_hash', sha256(sessionId))
+      .select('u.id', 'u.username', 'u.role', 'se.expires_at')
+      .where('se.id_hash', hash)
       .where('se.expires_at', '>', new Date()),
   )
-  return user
+  return user && { ...user, scopes: ROLE_SCOPES[user.role], credential: { kind: 'session', hash } }
 }
 
 export async function userByApiToken(knex: Knex, token: string): Promise<AuthUser | undefined> {
-  const row = await knex('api_tokens as t')
+  const row: (UserRow & { token_id: number; scopes: Scope[] }) | undefined = await knex(
+    'api_tokens as t',
+  )
     .join('users as u', 'u.id', 't.user_id')
-    .select('u.id', 'u.username', 'u.role', 't.id as token_id')
+    .select('u.id', 'u.username', 'u.role', 't.id as token_id', 't.scopes', 't.expires_at')
     .where('t.token_hash', sha256(token))
     .whereNull('t.revoked_at')
+    .where('t.expires_at', '>', new Date())
     .first()
   if (!row) return undefined
   await knex('api_tokens').where({ id: row.token_id }).update({ last_used_at: knex.fn.now() })
-  return { id: row.id, username: row.username, role: row.role }
+  const { token_id, scopes, ...user } = row
+  return {
+    ...user,
+    // A role taken away since the token was made takes its scopes with it.
+    scopes: scopes.filter((s) => ROLE_SCOPES[user.role].includes(s)),
+    credential: { kind: 'token', id: token_id },
+  }
 }
 
 export async function managedStationIds(knex: Knex, userId: number): Promise<number[]> {
@@ -61,16 +80,21 @@ export async function managedStationIds(knex: Knex, userId: number): Promise<num
     .pluck('station_id')
 }
 
-export async function createApiToken(knex: Knex, userId: number, name: string, token: string) {
+export async function createApiToken(
+  knex: Knex,
+  userId: number,
+  token: string,
+  fields: { name: string; scopes: readonly Scope[]; expires_at: Date },
+) {
   const [row] = await knex('api_tokens')
-    .insert({ user_id: userId, name, token_hash: sha256(token) })
-    .returning(['id', 'name', 'created_at'])
-  return row as { id: number; name: string; created_at: Date }
+    .insert({ user_id: userId, token_hash: sha256(token), ...fields })
+    .returning(['id', 'name', 'scopes', 'created_at', 'expires_at'])
+  return row as { id: number; name: string; scopes: Scope[]; created_at: Date; expires_at: Date }
 }
 
 export async function listApiTokens(knex: Knex, userId: number) {
   return knex('api_tokens')
-    .select('id', 'name', 'created_at', 'last_used_at', 'revoked_at')
+    .select('id', 'name', 'scopes', 'created_at', 'expires_at', 'last_used_at', 'revoked_at')
     .where({ user_id: userId })
     .orderBy('id')
 }

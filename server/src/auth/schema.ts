@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
-import { ROLES } from '../stations/vocabulary.ts'
+import { ROLES, SCOPES } from '../stations/vocabulary.ts'
 import { problemResponses } from '../openapi.ts'
 import { idParam } from '../http/params.ts'
 
@@ -9,7 +9,32 @@ export const loginBody = z.strictObject({
   password: z.string().min(1).max(200),
 })
 
-export const tokenBody = z.strictObject({ name: z.string().trim().min(1).max(100) })
+export const tokenBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  scopes: z
+    .array(z.enum(SCOPES))
+    .min(1)
+    .max(SCOPES.length)
+    .refine((a) => new Set(a).size === a.length, { message: 'scopes must not repeat' })
+    .default(['read'])
+    .meta({
+      description:
+        'What the token may do (default `read`): `report` (managers), `plan` (planners), `admin`; never more than your role',
+    }),
+  expires_in_days: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: 'Lifetime in days; the server has a default and a maximum' }),
+})
+
+const tokenInfo = {
+  id: z.number().int(),
+  name: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  expires_at: z.iso.datetime(),
+}
 
 export const me = z
   .object({
@@ -53,7 +78,7 @@ export function registerAuthApi(registry: OpenAPIRegistry) {
     method: 'post',
     path: '/api/v1/auth/tokens',
     summary:
-      'Create an API token for the signed-in user; the token is shown once. Send it as `Authorization: Bearer …`.',
+      'Create an API token for the signed-in user (from a browser session, not with another token); the token is shown once. Send it as `Authorization: Bearer …`.',
     tags: ['auth'],
     request: { body: { content: { 'application/json': { schema: tokenBody } } } },
     responses: {
@@ -61,11 +86,11 @@ export function registerAuthApi(registry: OpenAPIRegistry) {
         description: 'Created',
         content: {
           'application/json': {
-            schema: z.object({ id: z.number().int(), name: z.string(), token: z.string() }),
+            schema: z.object({ ...tokenInfo, token: z.string() }),
           },
         },
       },
-      ...problemResponses(400, 401),
+      ...problemResponses(400, 401, 403),
     },
   })
   registry.registerPath({
@@ -78,7 +103,7 @@ export function registerAuthApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'delete',
     path: '/api/v1/auth/tokens/{id}',
-    summary: 'Revoke one of your API tokens',
+    summary: 'Revoke one of your API tokens; live connections made with it are closed at once',
     tags: ['auth'],
     request: { params: idParam },
     responses: { 204: { description: 'Revoked' }, ...problemResponses(401, 404) },

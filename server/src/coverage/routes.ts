@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express'
 import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
-import { requireRole } from '../auth/middleware.ts'
+import { requireScope } from '../auth/middleware.ts'
 import type { Config } from '../config.ts'
 import { gapsQuery, suggestionsQuery, summaryQuery, whatIfBody } from './schema.ts'
 import { coverageByCity, findGaps, suggestSites, whatIf } from './queries.ts'
@@ -12,7 +12,7 @@ const CACHE_CHARS = 25_000_000
 
 export function coverageRoutes(knex: Knex, config: Config) {
   const router = Router()
-  const planner = requireRole('planner', 'admin')
+  const planner = requireScope('plan')
   const cache = new ResultCache(CACHE_CHARS)
   const timeoutMs = config.COVERAGE_STATEMENT_TIMEOUT_MS
 

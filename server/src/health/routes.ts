@@ -1,8 +1,15 @@
 import { Router } from 'express'
 import type { Knex } from 'knex'
+import crypto from 'node:crypto'
 import client from 'prom-client'
+import { HttpError } from '../errors.ts'
 
-export function healthRoutes(knex: Knex, registry: client.Registry) {
+const sameSecret = (a: string, b: string) => {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)]
+  return x.length === y.length && crypto.timingSafeEqual(x, y)
+}
+
+export function healthRoutes(knex: Knex, registry: client.Registry, metricsToken?: string) {
   const router = Router()
 
   router.get('/healthz', (_req, res) => {
@@ -26,7 +33,13 @@ export function healthRoutes(knex: Knex, registry: client.Registry) {
     }
   })
 
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
+    const given = req.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1]
+    if (metricsToken && !(given && sameSecret(given, metricsToken))) {
+      throw new HttpError(401, 'Unauthorized', 'Metrics need the metrics token', undefined, {
+        'WWW-Authenticate': 'Bearer realm="metrics"',
+      })
+    }
     res.type(registry.contentType).send(await registry.metrics())
   })
 

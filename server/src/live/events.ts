@@ -58,6 +58,8 @@ export type SubscribeAck =
       /** The room zoom level used: 16 sends each report at once, coarser levels batch. */
       level: number
       rooms: number
+      /** false: the area holds too many stations to list; its updates still come (see the tiles). */
+      complete: boolean
       stations: StationStatusEvent[]
     }
   | { ok: false; error: string }

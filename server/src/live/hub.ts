@@ -1,8 +1,12 @@
 import type http from 'node:http'
 import type { Knex } from 'knex'
 import { Server, type Namespace, type Socket } from 'socket.io'
+import pLimit, { type LimitFunction } from 'p-limit'
+import proxyaddr from 'proxy-addr'
+import { RateLimiterMemory } from 'rate-limiter-flexible'
+import type { Config } from '../config.ts'
 import { resolveUser } from '../auth/middleware.ts'
-import type { AuthUser } from '../auth/queries.ts'
+import type { AuthUser, Credential } from '../auth/queries.ts'
 import {
   selectStationsInBbox,
   toStation,
@@ -16,18 +20,16 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
   type StationStatusEvent,
+  type SubscribeAck,
   type SupplyLowEvent,
 } from './events.ts'
-import {
-  MAX_ROOMS_PER_SOCKET,
-  MAX_SNAPSHOT_STATIONS,
-  subscribeArgs,
-  unsubscribeArgs,
-} from './schema.ts'
+import { MAX_ROOMS_PER_SOCKET, subscribeArgs, unsubscribeArgs } from './schema.ts'
 import { roomsCovering, roomsOf } from './tiles.ts'
 
 interface SocketData {
   user?: AuthUser
+  /** The client's address (through trusted proxies), for per-address limits. */
+  address: string
 }
 type LiveNamespace = Namespace<
   ClientToServerEvents,
@@ -40,6 +42,18 @@ type LiveSocket = Socket<
   ServerToClientEvents,
   Record<string, never>,
   SocketData
+>
+
+export type LiveConfig = Pick<
+  Config,
+  | 'LIVE_RECOVERY_SECONDS'
+  | 'LIVE_BATCH_MS'
+  | 'LIVE_MAX_CONNECTIONS_PER_ADDRESS'
+  | 'LIVE_SUBSCRIBES_PER_MINUTE'
+  | 'LIVE_SUBSCRIBES_PER_ADDRESS_PER_MINUTE'
+  | 'LIVE_SNAPSHOT_CONCURRENCY'
+  | 'LIVE_SNAPSHOT_MAX_STATIONS'
+  | 'LIVE_MAX_BUFFERED_BYTES'
 >
 
 export function toStatusEvent(s: Station): StationStatusEvent {
@@ -62,35 +76,75 @@ export function toStatusEvent(s: Station): StationStatusEvent {
 
 const PLANNERS_ROOM = 'role:planners'
 const userRoom = (id: number) => `user:${id}`
+const credentialRoom = (c: Credential) =>
+  c.kind === 'session' ? `session:${c.hash}` : `token:${c.id}`
+/** Rooms only a signed-in user may be in; re-decided on every (re)connection. */
+const PRIVATE_ROOM = /^(user|role|session|token):/
+/** Events sent to private rooms, never replayed to a recovered connection. */
+const PRIVATE_EVENTS = new Set<string>(['supply:low'])
+/** Subscribes one connection may have waiting behind the one being answered. */
+const MAX_WAITING_SUBSCRIBES = 4
+const SWEEP_MS = 1000
+// setTimeout's longest delay; a credential that lives longer is checked again then.
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Bytes written to a connection that its client has not read yet (engine.io and ws buffers). */
+function unreadBytes(socket: LiveSocket): number {
+  const conn = socket.conn as unknown as {
+    writeBuffer: { data?: string | ArrayBuffer }[]
+    transport: { socket?: { bufferedAmount?: number } }
+  }
+  let bytes = conn.transport.socket?.bufferedAmount ?? 0
+  for (const p of conn.writeBuffer)
+    bytes += typeof p.data === 'string' ? p.data.length : (p.data?.byteLength ?? 0)
+  return bytes
+}
 
 /**
  * The `/live` Socket.IO namespace. Routes publish through it after their transaction commits;
  * before `attach` (tests without a listening server) publishing is a no-op.
+ *
+ * One client cannot starve the others: each connection's subscribes are answered one at a
+ * time (a few may wait, more are refused), subscribes are rate-limited per connection and per
+ * address, snapshots share a few database connections, connections per address are capped,
+ * and a client that stops reading is dropped once it leaves LIVE_MAX_BUFFERED_BYTES unread.
  */
 export class LiveHub {
   io?: Server<ClientToServerEvents, ServerToClientEvents>
   private nsp?: LiveNamespace
+  private readonly connections = new Map<string, number>()
+  private readonly snapshots: LimitFunction
+  private readonly subscribesPerSocket: RateLimiterMemory
+  private readonly subscribesPerAddress: RateLimiterMemory
+  private sweepTimer?: NodeJS.Timeout
 
   constructor(
     private readonly knex: Knex,
     private readonly rules: () => StatusRules,
-    private readonly options: {
-      recoverySeconds: number
-      /** Window for the batched `station:statuses` of coarse rooms. */
-      batchMs?: number
-      log?: (err: unknown) => void
-    } = {
-      recoverySeconds: 120,
-    },
-  ) {}
+    private readonly config: LiveConfig,
+    private readonly log: (err: unknown) => void = () => {},
+  ) {
+    this.snapshots = pLimit(config.LIVE_SNAPSHOT_CONCURRENCY)
+    this.subscribesPerSocket = new RateLimiterMemory({
+      keyPrefix: 'live-socket',
+      points: config.LIVE_SUBSCRIBES_PER_MINUTE,
+      duration: 60,
+    })
+    this.subscribesPerAddress = new RateLimiterMemory({
+      keyPrefix: 'live-address',
+      points: config.LIVE_SUBSCRIBES_PER_ADDRESS_PER_MINUTE,
+      duration: 60,
+    })
+  }
 
   attach(server: http.Server, adapter?: Parameters<Server['adapter']>[0]) {
+    const recoverySeconds = this.config.LIVE_RECOVERY_SECONDS
     this.io = new Server<ClientToServerEvents, ServerToClientEvents>(server, {
       // A client that drops briefly gets the missed events replayed and keeps its rooms.
-      ...(this.options.recoverySeconds > 0
+      ...(recoverySeconds > 0
         ? {
             connectionStateRecovery: {
-              maxDisconnectionDuration: this.options.recoverySeconds * 1000,
+              maxDisconnectionDuration: recoverySeconds * 1000,
               skipMiddlewares: false,
             },
           }
@@ -99,6 +153,14 @@ export class LiveHub {
     })
     const nsp = this.io.of(LIVE_NAMESPACE) as LiveNamespace
     this.nsp = nsp
+    this.withholdPrivateOnRecovery(nsp)
+    nsp.use((socket, next) => {
+      const address = proxyaddr(socket.request, 'loopback')
+      if ((this.connections.get(address) ?? 0) >= this.config.LIVE_MAX_CONNECTIONS_PER_ADDRESS)
+        return next(new Error('too many live connections from your address'))
+      socket.data.address = address
+      next()
+    })
     nsp.use(async (socket, next) => {
       try {
         const token = (socket.handshake.auth as { token?: unknown })?.token
@@ -114,48 +176,80 @@ export class LiveHub {
       }
     })
     nsp.on('connection', (socket) => this.onConnection(socket))
+    this.sweepTimer = setInterval(() => this.dropSlowReaders(), SWEEP_MS)
+    this.sweepTimer.unref()
     return this.io
   }
 
   async close() {
     clearTimeout(this.flushTimer)
+    clearInterval(this.sweepTimer)
     await this.io?.close()
   }
 
+  /** Ends, on every node, the live connections made with a session or token that just ended. */
+  endCredential(credential: Credential) {
+    this.nsp?.in(credentialRoom(credential)).disconnectSockets(true)
+  }
+
+  /**
+   * A recovered connection gets its rooms and missed events back before the middlewares have
+   * checked who it is now: private rooms and events are left out, and the connection handler
+   * joins the rooms the user (if still signed in) may have.
+   */
+  private withholdPrivateOnRecovery(nsp: LiveNamespace) {
+    const adapter = nsp.adapter
+    const restore = adapter.restoreSession.bind(adapter)
+    adapter.restoreSession = async (pid, offset) => {
+      const session = await restore(pid, offset)
+      if (!session) return session
+      return {
+        ...session,
+        rooms: session.rooms.filter((r) => !PRIVATE_ROOM.test(r)),
+        missedPackets: session.missedPackets.filter(
+          (p: unknown[]) => !PRIVATE_EVENTS.has(String(p[0])),
+        ),
+      }
+    }
+  }
+
   private onConnection(socket: LiveSocket) {
-    const user = socket.data.user
+    const { address, user } = socket.data
+    this.connections.set(address, (this.connections.get(address) ?? 0) + 1)
+    socket.on('disconnect', () => {
+      const left = (this.connections.get(address) ?? 1) - 1
+      if (left > 0) this.connections.set(address, left)
+      else this.connections.delete(address)
+    })
     if (user) {
-      void socket.join(userRoom(user.id))
-      if (user.role !== 'manager') void socket.join(PLANNERS_ROOM)
+      const rooms = [userRoom(user.id), credentialRoom(user.credential)]
+      if (user.role !== 'manager') rooms.push(PLANNERS_ROOM)
+      void socket.join(rooms)
+      // A session or token that expires ends its live connection too (the client reconnects
+      // and is then anonymous, or refused for a token).
+      const expiry = setTimeout(
+        () => socket.disconnect(true),
+        Math.min(MAX_TIMER_MS, new Date(user.expires_at).getTime() - Date.now()),
+      )
+      socket.on('disconnect', () => clearTimeout(expiry))
       openAlerts(this.knex, user)
         .then((alerts) => socket.emit('alerts:open', alerts))
-        .catch((err) => this.options.log?.(err))
+        .catch((err) => this.log(err))
     }
 
+    let waiting = 0
+    let previous: Promise<unknown> = Promise.resolve()
     socket.on('subscribe', async (args, ack) => {
       if (typeof ack !== 'function') return
-      const parsed = subscribeArgs.safeParse(args)
-      if (!parsed.success) {
-        return ack({ ok: false, error: parsed.error.issues.map((i) => i.message).join('; ') })
-      }
-      const covering = roomsCovering(parsed.data.bbox)
-      if (!covering) return ack({ ok: false, error: 'bbox too large: zoom in' })
-      if (new Set([...this.tileRooms(socket), ...covering.rooms]).size > MAX_ROOMS_PER_SOCKET) {
-        return ack({ ok: false, error: 'too many subscriptions: unsubscribe first' })
-      }
-      // Join before reading, so no update committed after the snapshot's read is missed.
-      await socket.join(covering.rooms)
-      try {
-        const stations = await this.snapshot(parsed.data.bbox)
-        if (!stations) {
-          await Promise.all(covering.rooms.map((r) => socket.leave(r)))
-          return ack({ ok: false, error: `more than ${MAX_SNAPSHOT_STATIONS} stations: zoom in` })
-        }
-        ack({ ok: true, level: covering.level, rooms: this.tileRooms(socket).length, stations })
-      } catch (err) {
-        this.options.log?.(err)
-        ack({ ok: false, error: 'cannot read stations now; retry' })
-      }
+      const refused = await this.admitSubscribe(socket)
+      if (refused) return ack({ ok: false, error: refused })
+      if (waiting > MAX_WAITING_SUBSCRIBES)
+        return ack({ ok: false, error: 'too many subscribes waiting: wait for their answers' })
+      waiting++
+      // One snapshot per connection at a time, in the order asked.
+      const answer = previous.then(() => this.subscribe(socket, args))
+      previous = answer.finally(() => waiting--)
+      ack(await answer)
     })
 
     socket.on('unsubscribe', async (args, ack) => {
@@ -170,15 +264,69 @@ export class LiveHub {
     })
   }
 
+  /** Why a subscribe is refused by the rate limits, or undefined. */
+  private async admitSubscribe(socket: LiveSocket): Promise<string | undefined> {
+    try {
+      await this.subscribesPerSocket.consume(socket.id)
+    } catch {
+      return 'too many subscribes from this connection: slow down'
+    }
+    try {
+      await this.subscribesPerAddress.consume(socket.data.address)
+    } catch {
+      return 'too many subscribes from your address: slow down'
+    }
+    return undefined
+  }
+
+  private async subscribe(socket: LiveSocket, args: unknown): Promise<SubscribeAck> {
+    const parsed = subscribeArgs.safeParse(args)
+    if (!parsed.success)
+      return { ok: false, error: parsed.error.issues.map((i) => i.message).join('; ') }
+    if (!socket.connected) return { ok: false, error: 'disconnected' }
+    const covering = roomsCovering(parsed.data.bbox)
+    if (!covering) return { ok: false, error: 'bbox too large: zoom in' }
+    if (new Set([...this.tileRooms(socket), ...covering.rooms]).size > MAX_ROOMS_PER_SOCKET) {
+      return { ok: false, error: 'too many subscriptions: unsubscribe first' }
+    }
+    try {
+      // Join before reading, so no update committed after the snapshot's read is missed.
+      await socket.join(covering.rooms)
+      const stations = await this.snapshots(() =>
+        this.dropIfSlow(socket) ? null : this.snapshot(parsed.data.bbox),
+      )
+      if (!stations) return { ok: false, error: 'disconnected' }
+      const rooms = this.tileRooms(socket).length
+      // A larger area is followed without its stations: the map shows them through the tiles.
+      if (stations.length > this.config.LIVE_SNAPSHOT_MAX_STATIONS)
+        return { ok: true, level: covering.level, rooms, complete: false, stations: [] }
+      return { ok: true, level: covering.level, rooms, complete: true, stations }
+    } catch (err) {
+      this.log(err)
+      return { ok: false, error: 'cannot read stations now; retry' }
+    }
+  }
+
+  /** Drops a connection whose client has stopped reading; true when it was dropped. */
+  private dropIfSlow(socket: LiveSocket): boolean {
+    if (socket.connected && unreadBytes(socket) <= this.config.LIVE_MAX_BUFFERED_BYTES) return false
+    socket.disconnect(true)
+    return true
+  }
+
+  private dropSlowReaders() {
+    for (const socket of this.nsp?.sockets.values() ?? []) this.dropIfSlow(socket)
+  }
+
   private tileRooms(socket: LiveSocket) {
     return [...socket.rooms].filter((r) => r.startsWith('t'))
   }
 
+  /** The stations of a bbox, or one more than LIVE_SNAPSHOT_MAX_STATIONS when there are more. */
   private async snapshot(bbox: [number, number, number, number]) {
     const rows: StationRow[] = await selectStationsInBbox(this.knex, bbox).limit(
-      MAX_SNAPSHOT_STATIONS + 1,
+      this.config.LIVE_SNAPSHOT_MAX_STATIONS + 1,
     )
-    if (rows.length > MAX_SNAPSHOT_STATIONS) return null
     const rules = this.rules()
     return rows.map((r) => toStatusEvent(toStation(r, rules)))
   }
@@ -200,7 +348,7 @@ export class LiveHub {
           nsp.to([PLANNERS_ROOM, ...ids.map(userRoom)]).emit('supply:low', alert)
         }
       })
-      .catch((err) => this.options.log?.(err))
+      .catch((err) => this.log(err))
   }
 
   private pending = new Map<string, Map<number, StationStatusEvent>>()
@@ -212,7 +360,7 @@ export class LiveHub {
     if (!statuses) this.pending.set(room, (statuses = new Map()))
     const known = statuses.get(event.id)
     if (!known || known.version < event.version) statuses.set(event.id, event)
-    this.flushTimer ??= setTimeout(() => this.flush(), this.options.batchMs ?? 200)
+    this.flushTimer ??= setTimeout(() => this.flush(), this.config.LIVE_BATCH_MS)
   }
 
   private flush() {

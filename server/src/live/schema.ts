@@ -10,5 +10,3 @@ export const unsubscribeArgs = z.strictObject({ bbox: bbox.optional() })
 
 /** All of one client's subscriptions together, in rooms. */
 export const MAX_ROOMS_PER_SOCKET = 200
-/** Stations in one snapshot; a larger area must be viewed in parts (or through the tiles). */
-export const MAX_SNAPSHOT_STATIONS = 20_000

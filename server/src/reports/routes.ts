@@ -2,7 +2,7 @@ import { Router } from 'express'
 import type { Knex } from 'knex'
 import { forbidden, notFound, parse } from '../errors.ts'
 import { idParam } from '../http/params.ts'
-import { requireRole } from '../auth/middleware.ts'
+import { requireScope } from '../auth/middleware.ts'
 import type { StatusRules } from '../stations/queries.ts'
 import type { LiveHub } from '../live/hub.ts'
 import { busyHoursQuery, historyQuery, idempotencyKey, ifMatch, reportBody } from './schema.ts'
@@ -11,7 +11,7 @@ import { busyHours, mayManage, openAlerts, reportHistory, submitReport } from '.
 export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
   const router = Router()
 
-  router.post('/stations/:id/reports', requireRole('manager', 'admin'), async (req, res) => {
+  router.post('/stations/:id/reports', requireScope('report'), async (req, res) => {
     const { id } = parse(idParam, req.params, 'path')
     const key = parse(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key')
     const version =
@@ -29,20 +29,16 @@ export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub
     res.status(outcome.status).json(outcome.body)
   })
 
-  router.get(
-    '/stations/:id/reports',
-    requireRole('manager', 'planner', 'admin'),
-    async (req, res) => {
-      const { id } = parse(idParam, req.params, 'path')
-      const q = parse(historyQuery, req.query, 'query')
-      if (!(await knex('stations').where({ id }).first()))
-        throw notFound(`Station ${id} does not exist`)
-      if (req.user!.role === 'manager' && !(await mayManage(knex, req.user!, id))) {
-        throw forbidden('You do not manage this station')
-      }
-      res.json(await reportHistory(knex, id, q))
-    },
-  )
+  router.get('/stations/:id/reports', requireScope('read'), async (req, res) => {
+    const { id } = parse(idParam, req.params, 'path')
+    const q = parse(historyQuery, req.query, 'query')
+    if (!(await knex('stations').where({ id }).first()))
+      throw notFound(`Station ${id} does not exist`)
+    if (req.user!.role === 'manager' && !(await mayManage(knex, req.user!, id))) {
+      throw forbidden('You do not manage this station')
+    }
+    res.json(await reportHistory(knex, id, q))
+  })
 
   router.get('/stations/:id/busy-hours', async (req, res) => {
     const { id } = parse(idParam, req.params, 'path')
@@ -50,7 +46,7 @@ export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub
     res.json(await busyHours(knex, id, weeks, rules().now))
   })
 
-  router.get('/alerts', requireRole('manager', 'planner', 'admin'), async (req, res) => {
+  router.get('/alerts', requireScope('read'), async (req, res) => {
     res.json({ alerts: await openAlerts(knex, req.user!) })
   })
 

@@ -2,7 +2,7 @@ import { Router } from 'express'
 import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import { limitPerAddress } from '../http/rateLimit.ts'
-import { requireRole } from '../auth/middleware.ts'
+import { requireScope } from '../auth/middleware.ts'
 import type { Config } from '../config.ts'
 import { createRequestBody, listRequestsQuery } from './schema.ts'
 import { createRequest, findRequestsInBbox } from './queries.ts'
@@ -22,7 +22,7 @@ export function stationRequestRoutes(knex: Knex, config: Config) {
     res.status(201).json(await createRequest(knex, body))
   })
 
-  router.get('/station-requests', requireRole('planner', 'admin'), async (req, res) => {
+  router.get('/station-requests', requireScope('plan'), async (req, res) => {
     const q = parse(listRequestsQuery, req.query, 'query')
     res.type('application/geo+json').json(await findRequestsInBbox(knex, q))
   })

@@ -2,7 +2,7 @@ import { Router } from 'express'
 import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import { idParam } from '../http/params.ts'
-import { requireRole } from '../auth/middleware.ts'
+import { requireScope } from '../auth/middleware.ts'
 import type { LiveHub } from '../live/hub.ts'
 import { bboxQuery, createStationBody, nearestQuery, updateStationBody } from './schema.ts'
 import {
@@ -17,7 +17,7 @@ import {
 
 export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
   const router = Router()
-  const admin = requireRole('admin')
+  const admin = requireScope('admin')
 
   router.get('/stations/nearest', async (req, res) => {
     const q = parse(nearestQuery, req.query, 'query')

@@ -37,3 +37,14 @@ export const AVAILABILITIES = ['open', 'full', 'closed', 'temporarily_closed', '
 export type Availability = (typeof AVAILABILITIES)[number]
 
 export const DEFAULT_LOW_THRESHOLD = 20
+
+/** What an API token may do; a token never gets a scope its user's role lacks. */
+export const SCOPES = ['read', 'report', 'plan', 'admin'] as const
+export type Scope = (typeof SCOPES)[number]
+
+/** A signed-in browser session may do everything its role's scopes allow. */
+export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
+  admin: SCOPES,
+  planner: ['read', 'plan'],
+  manager: ['read', 'report'],
+}
