@@ -13,7 +13,7 @@ export async function startServer(
   deps: Partial<AppDeps> & { redisUrl?: string } = {},
 ) {
   const config = deps.config ?? testConfig()
-  const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES, deps.clock), config)
+  const live = new LiveHub(db, statusRules(config.STALE_AFTER_MINUTES, deps.clock), config)
   const app = createApp({ db, config, ...deps, live })
   const server = http.createServer(app)
   const redis = deps.redisUrl ? await redisAdapter(deps.redisUrl, () => {}) : undefined

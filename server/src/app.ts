@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps) {
   const knex = db.knex
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL)
   const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
-  const live = deps.live ?? new LiveHub(knex, rules, config)
+  const live = deps.live ?? new LiveHub(db, rules, config)
   const metrics = createMetrics()
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.

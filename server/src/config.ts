@@ -157,15 +157,17 @@ export const configSchema = z.object({
     .min(1)
     .max(200)
     .default(4)
-    .describe('Live snapshots read from the database at once; the rest of the pool stays free'),
+    .describe(
+      'Live snapshots read from PostgreSQL at once (the embedded database: one); the rest of the pool stays free',
+    ),
   LIVE_SNAPSHOT_MAX_STATIONS: z.coerce
     .number()
     .int()
     .min(1)
     .max(100_000)
-    .default(5000)
+    .default(2000)
     .describe(
-      'Most stations a live subscribe answers with; a larger area is followed without them',
+      'Most stations a live subscribe lists (a city); a larger area is followed without them',
     ),
   LIVE_MAX_BUFFERED_BYTES: z.coerce
     .number()

@@ -43,7 +43,7 @@ async function main() {
       console.log(describeDemoAccounts(summary))
     }
   }
-  const live = new LiveHub(db.knex, statusRules(config.STALE_AFTER_MINUTES), config, (err) =>
+  const live = new LiveHub(db, statusRules(config.STALE_AFTER_MINUTES), config, (err) =>
     logger.error({ err }, 'live update failed'),
   )
   const app = createApp({ db, config, logger, live })

@@ -119,6 +119,45 @@ describeEachBackend('auth', (db) => {
     expect(statuses).toEqual([401, 401, 401, 429, 429])
   })
 
+  it('backs off one account after repeated failures from anywhere, twice as long each round', async () => {
+    const guarded = createApp({
+      db: db(),
+      config: testConfig({ LOGIN_ACCOUNT_FAILURES: '3', LOGIN_ACCOUNT_BACKOFF_SECONDS: '60' }),
+    })
+    const attempt = (password: string, from: string) =>
+      request(guarded)
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', from)
+        .send({ username: 'planner', password })
+    const statuses: number[] = []
+    for (let i = 0; i < 3; i++)
+      statuses.push((await attempt('wrong-guess', `203.0.113.${i}`)).status)
+    // Refused even with the right password while it waits, and told how long.
+    const waiting = await attempt(TEST_PASSWORD, '203.0.113.9')
+    expect([...statuses, waiting.status]).toEqual([401, 401, 401, 429])
+    expect(Number(waiting.headers['retry-after'])).toBeGreaterThan(50)
+    expect(Number(waiting.headers['retry-after'])).toBeLessThanOrEqual(60)
+    // Other accounts are not affected.
+    expect((await signIn(guarded, 'admin')).length).toBeGreaterThan(0)
+
+    const quick = createApp({
+      db: db(),
+      config: testConfig({ LOGIN_ACCOUNT_FAILURES: '2', LOGIN_ACCOUNT_BACKOFF_SECONDS: '1' }),
+    })
+    const waitAfterRound = async () => {
+      for (let i = 0; i < 2; i++)
+        await request(quick).post('/api/v1/auth/login').send({ username: 'planner', password: 'x' })
+      const res = await request(quick)
+        .post('/api/v1/auth/login')
+        .send({ username: 'planner', password: TEST_PASSWORD })
+      expect(res.status).toBe(429)
+      return Number(res.headers['retry-after'])
+    }
+    expect(await waitAfterRound()).toBe(1)
+    await new Promise((r) => setTimeout(r, 1100))
+    expect(await waitAfterRound()).toBe(2)
+  })
+
   it('login validates its body', async () => {
     expect((await request(app).post('/api/v1/auth/login').send({ username: 'admin' })).status).toBe(
       400,

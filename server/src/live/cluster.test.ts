@@ -81,4 +81,20 @@ describeEachBackend('two server nodes sharing one database and Redis', (db) => {
       managerOnB.close()
     }
   })
+
+  it.skipIf(!hasRedis)('logging out on one node disconnects the session on the other', async () => {
+    const cookie = await signIn(nodeA.server as never, 'manager001')
+    const onB = liveClient(nodeB.url, { cookie })
+    const reasons: string[] = []
+    onB.socket.on('disconnect', (reason) => reasons.push(reason))
+    try {
+      await onB.connected()
+      await new Promise((r) => setTimeout(r, 300))
+      const out = await request(nodeA.url).post('/api/v1/auth/logout').set('Cookie', cookie)
+      expect(out.status).toBe(204)
+      await expect.poll(() => reasons, { timeout: 5000 }).toContain('io server disconnect')
+    } finally {
+      onB.close()
+    }
+  })
 })

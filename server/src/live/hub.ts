@@ -1,13 +1,16 @@
 import type http from 'node:http'
+import { setImmediate } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import { Server, type Namespace, type Socket } from 'socket.io'
 import pLimit, { type LimitFunction } from 'p-limit'
 import proxyaddr from 'proxy-addr'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import type { Config } from '../config.ts'
+import type { Database } from '../db/knex.ts'
 import { resolveUser } from '../auth/middleware.ts'
 import type { AuthUser, Credential } from '../auth/queries.ts'
 import {
+  moreStationsInBbox,
   selectStationsInBbox,
   toStation,
   type Station,
@@ -17,6 +20,7 @@ import {
 import { openAlerts } from '../reports/queries.ts'
 import {
   LIVE_NAMESPACE,
+  type Bbox,
   type ClientToServerEvents,
   type ServerToClientEvents,
   type StationStatusEvent,
@@ -82,8 +86,12 @@ const credentialRoom = (c: Credential) =>
 const PRIVATE_ROOM = /^(user|role|session|token):/
 /** Events sent to private rooms, never replayed to a recovered connection. */
 const PRIVATE_EVENTS = new Set<string>(['supply:low'])
-/** Subscribes one connection may have waiting behind the one being answered. */
-const MAX_WAITING_SUBSCRIBES = 4
+/**
+ * Subscribes one connection may have waiting behind the one being answered: more than a
+ * manager's view asks at once (one area per station). Each is read only once the client has
+ * taken the previous answers, so the bytes limit still bounds what waits for it.
+ */
+const MAX_WAITING_SUBSCRIBES = 16
 const SWEEP_MS = 1000
 // setTimeout's longest delay; a credential that lives longer is checked again then.
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -118,13 +126,18 @@ export class LiveHub {
   private readonly subscribesPerAddress: RateLimiterMemory
   private sweepTimer?: NodeJS.Timeout
 
+  private readonly knex: Knex
+
   constructor(
-    private readonly knex: Knex,
+    db: Database,
     private readonly rules: () => StatusRules,
     private readonly config: LiveConfig,
     private readonly log: (err: unknown) => void = () => {},
   ) {
-    this.snapshots = pLimit(config.LIVE_SNAPSHOT_CONCURRENCY)
+    this.knex = db.knex
+    // The embedded database runs one query at a time: a snapshot must not queue several
+    // ahead of a courier's query.
+    this.snapshots = pLimit(db.backend === 'pglite' ? 1 : config.LIVE_SNAPSHOT_CONCURRENCY)
     this.subscribesPerSocket = new RateLimiterMemory({
       keyPrefix: 'live-socket',
       points: config.LIVE_SUBSCRIBES_PER_MINUTE,
@@ -192,10 +205,13 @@ export class LiveHub {
     this.nsp?.in(credentialRoom(credential)).disconnectSockets(true)
   }
 
+  /** Private events a recovering connection missed, held until its user is known again. */
+  private readonly withheld = new Map<string, { userId?: number; events: unknown[][] }>()
+
   /**
    * A recovered connection gets its rooms and missed events back before the middlewares have
-   * checked who it is now: private rooms and events are left out, and the connection handler
-   * joins the rooms the user (if still signed in) may have.
+   * checked who it is now: private rooms and events are held back here, and the connection
+   * handler gives them back only to the same user, still signed in.
    */
   private withholdPrivateOnRecovery(nsp: LiveNamespace) {
     const adapter = nsp.adapter
@@ -203,18 +219,26 @@ export class LiveHub {
     adapter.restoreSession = async (pid, offset) => {
       const session = await restore(pid, offset)
       if (!session) return session
+      const isPrivate = (p: unknown[]) => PRIVATE_EVENTS.has(String(p[0]))
+      const events = session.missedPackets.filter(isPrivate)
+      if (events.length) {
+        const userId = (session.data as Partial<SocketData> | undefined)?.user?.id
+        this.withheld.set(session.sid, { userId, events })
+        // Dropped if the connection never completes (refused by a middleware).
+        setTimeout(() => this.withheld.delete(session.sid), 30_000).unref()
+      }
       return {
         ...session,
         rooms: session.rooms.filter((r) => !PRIVATE_ROOM.test(r)),
-        missedPackets: session.missedPackets.filter(
-          (p: unknown[]) => !PRIVATE_EVENTS.has(String(p[0])),
-        ),
+        missedPackets: session.missedPackets.filter((p: unknown[]) => !isPrivate(p)),
       }
     }
   }
 
   private onConnection(socket: LiveSocket) {
     const { address, user } = socket.data
+    const missed = this.withheld.get(socket.id)
+    this.withheld.delete(socket.id)
     this.connections.set(address, (this.connections.get(address) ?? 0) + 1)
     socket.on('disconnect', () => {
       const left = (this.connections.get(address) ?? 1) - 1
@@ -232,6 +256,9 @@ export class LiveHub {
         Math.min(MAX_TIMER_MS, new Date(user.expires_at).getTime() - Date.now()),
       )
       socket.on('disconnect', () => clearTimeout(expiry))
+      if (missed?.userId === user.id)
+        for (const [event, ...args] of missed.events)
+          socket.emit(event as 'supply:low', ...(args as [SupplyLowEvent]))
       openAlerts(this.knex, user)
         .then((alerts) => socket.emit('alerts:open', alerts))
         .catch((err) => this.log(err))
@@ -246,8 +273,10 @@ export class LiveHub {
       if (waiting > MAX_WAITING_SUBSCRIBES)
         return ack({ ok: false, error: 'too many subscribes waiting: wait for their answers' })
       waiting++
-      // One snapshot per connection at a time, in the order asked.
-      const answer = previous.then(() => this.subscribe(socket, args))
+      // One snapshot per connection at a time, in the order asked. Each waits for the event
+      // loop's next turn: the embedded database answers in microtasks, so a queue of snapshots
+      // would otherwise keep every other request from being read.
+      const answer = previous.then(() => setImmediate()).then(() => this.subscribe(socket, args))
       previous = answer.finally(() => waiting--)
       ack(await answer)
     })
@@ -292,15 +321,11 @@ export class LiveHub {
     try {
       // Join before reading, so no update committed after the snapshot's read is missed.
       await socket.join(covering.rooms)
-      const stations = await this.snapshots(() =>
+      const answer = await this.snapshots(() =>
         this.dropIfSlow(socket) ? null : this.snapshot(parsed.data.bbox),
       )
-      if (!stations) return { ok: false, error: 'disconnected' }
-      const rooms = this.tileRooms(socket).length
-      // A larger area is followed without its stations: the map shows them through the tiles.
-      if (stations.length > this.config.LIVE_SNAPSHOT_MAX_STATIONS)
-        return { ok: true, level: covering.level, rooms, complete: false, stations: [] }
-      return { ok: true, level: covering.level, rooms, complete: true, stations }
+      if (!answer) return { ok: false, error: 'disconnected' }
+      return { ok: true, level: covering.level, rooms: this.tileRooms(socket).length, ...answer }
     } catch (err) {
       this.log(err)
       return { ok: false, error: 'cannot read stations now; retry' }
@@ -322,13 +347,13 @@ export class LiveHub {
     return [...socket.rooms].filter((r) => r.startsWith('t'))
   }
 
-  /** The stations of a bbox, or one more than LIVE_SNAPSHOT_MAX_STATIONS when there are more. */
-  private async snapshot(bbox: [number, number, number, number]) {
-    const rows: StationRow[] = await selectStationsInBbox(this.knex, bbox).limit(
-      this.config.LIVE_SNAPSHOT_MAX_STATIONS + 1,
-    )
+  /** A larger area than LIVE_SNAPSHOT_MAX_STATIONS is followed without its stations (the map has them in its tiles). */
+  private async snapshot(bbox: Bbox) {
+    const max = this.config.LIVE_SNAPSHOT_MAX_STATIONS
+    if (await moreStationsInBbox(this.knex, bbox, max)) return { complete: false, stations: [] }
+    const rows: StationRow[] = await selectStationsInBbox(this.knex, bbox).limit(max)
     const rules = this.rules()
-    return rows.map((r) => toStatusEvent(toStation(r, rules)))
+    return { complete: true, stations: rows.map((r) => toStatusEvent(toStation(r, rules))) }
   }
 
   /** After a report is committed: its status to the station's area, new alerts to its managers and planners. */

@@ -159,13 +159,22 @@ export async function findNearest(knex: Knex, q: NearestQuery, rules: StatusRule
 }
 
 /** The non-retired stations inside a lon/lat box (geometry GiST index). */
-export function selectStationsInBbox(
-  knex: Knex,
-  [w, s, e, n]: readonly [number, number, number, number],
-) {
-  return selectStations(knex)
+type BboxArg = readonly [number, number, number, number]
+
+const whereInBbox = (query: Knex.QueryBuilder, [w, s, e, n]: BboxArg) =>
+  query
     .whereRaw('s.location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)', [w, s, e, n])
     .whereNot('s.state', 'retired')
+
+export function selectStationsInBbox(knex: Knex, bbox: BboxArg) {
+  return whereInBbox(selectStations(knex), bbox)
+}
+
+/** Whether a bbox holds more than `max` stations: an index count that stops at max + 1. */
+export async function moreStationsInBbox(knex: Knex, bbox: BboxArg, max: number) {
+  const upTo = whereInBbox(knex('stations as s').select(knex.raw('1')), bbox).limit(max + 1)
+  const row = await knex.from(upTo.as('x')).count<{ n: number | string }[]>({ n: '*' }).first()
+  return Number(row?.n) > max
 }
 
 export async function findInBbox(knex: Knex, q: BboxQuery, rules: StatusRules) {
