@@ -48,6 +48,11 @@ export async function spawnServer(s: SpawnServerSettings): Promise<ServerHandle>
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     SEED_DEMO_PASSWORD: s.password,
+    // Every benchmark client comes from this one address; a real server sees many.
+    LIVE_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+    LIVE_SUBSCRIBES_PER_ADDRESS_PER_MINUTE: '1000000',
+    // B4's wall screens list a whole city of the 100,000-station set.
+    LIVE_SNAPSHOT_MAX_STATIONS: '20000',
     ...s.env,
   }
   if (s.database) env.DATABASE_URL = s.database.url
