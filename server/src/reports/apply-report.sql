@@ -3,6 +3,8 @@
 -- (closed when restocked to the threshold, opened on a fall below it while none is open).
 -- The CTEs share one snapshot, taken after the status row was locked: later ones see the
 -- supplies' new levels through RETURNING, and supplies_before is what the previous report left.
+-- The report time is later than every earlier report of the station (submitReport sees to it),
+-- so an alert closes after it opened.
 WITH status AS (
   UPDATE station_status
      SET occupancy = :occupancy, charging_points_in_use = :charging, reported_at = :at,

@@ -139,7 +139,7 @@ function checkReport(station: ReportTarget, user: AuthUser, body: ReportBody, if
 export async function submitReport(
   knex: Knex,
   args: { user: AuthUser; stationId: number; key: string; ifMatch?: number; body: ReportBody },
-  rules: StatusRules,
+  statusRules: () => StatusRules,
 ): Promise<ReportOutcome> {
   const { user, stationId, key, ifMatch, body } = args
   const hash = requestHash(stationId, body, ifMatch)
@@ -160,7 +160,12 @@ export async function submitReport(
     checkReport(station, user, body, ifMatch)
 
     const version = (station.version ?? 0) + 1
-    const reportedAt = rules.now
+    // The clock is read under the lock, and never before the previous version's time: a report
+    // that waited for it must not go back in time (and close an alert before it opened). +1 ms,
+    // the precision we store, keeps the order under a pinned clock.
+    const rules = statusRules()
+    const previous = station.reported_at ? new Date(station.reported_at).getTime() + 1 : 0
+    const reportedAt = new Date(Math.max(rules.now.getTime(), previous))
     const charging = body.charging_points_in_use ?? station.charging_points_in_use
     // One row: the final SELECT of the statement aggregates.
     const [written] = (await queryPrepared<WriteResult>(
@@ -187,7 +192,8 @@ export async function submitReport(
         version,
         supplies: { ...written.supplies_before, ...written.supplies_written },
       },
-      rules,
+      // Derived at the report's own time, so it is fresh even when the clock lags the history.
+      { ...rules, now: reportedAt },
     )
     const alerts = written.opened.map((a) =>
       toAlertEvent({ ...a, station_id: stationId, station_name: station.name }),

@@ -10,14 +10,15 @@ const key = () => crypto.randomUUID()
 
 describeEachBackend('station reports', (db, backend) => {
   let app: Express
+  let pinned: Date
   let managerA: string
   let stationA: number
   let stationB: number
   let capacityA: number
 
   beforeAll(async () => {
-    const now = await seedTime(db())
-    app = testApp(db(), { clock: () => now })
+    pinned = await seedTime(db())
+    app = testApp(db(), { clock: () => pinned })
     managerA = await signIn(app, 'manager001')
     const mine = (await request(app).get('/api/v1/auth/me').set('Cookie', managerA)).body
       .station_ids
@@ -45,8 +46,8 @@ describeEachBackend('station reports', (db, backend) => {
     return { status, reports: Number(reports!.n), supplies }
   }
 
-  const post = (stationId: number, body: object, k = key(), cookie = managerA) =>
-    request(app)
+  const post = (stationId: number, body: object, k = key(), cookie = managerA, to = app) =>
+    request(to)
       .post(`/api/v1/stations/${stationId}/reports`)
       .set('Cookie', cookie)
       .set('Idempotency-Key', k)
@@ -275,6 +276,85 @@ describeEachBackend('station reports', (db, backend) => {
     expect(total).toBe(accepted)
   })
 
+  // The race of the issue: a report that waited for the lock took its time before it, went back
+  // in time and closed an alert before it opened (23514). Pinned, the clock gives every report
+  // the same time, so order must come from the history itself.
+  it.each([
+    ['pinned', () => app],
+    ['running', () => testApp(db())],
+  ])(
+    '20 concurrent reports on one station, water alternating 5 / 90, clock %s, 4 rounds: all accepted, history strictly ordered by version and time, alerts close after they open',
+    async (_clock, target) => {
+      const admin = await signIn(app, 'admin')
+      const { id } = await db()
+        .knex('stations')
+        .where('state', 'active')
+        .orderBy('id', 'desc')
+        .first('id')
+      const to = target()
+      const { version: since } = (await state(id)).status
+      const answers: { status: { version: number; reported_at: string } }[] = []
+      for (let round = 0; round < 4; round++) {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            post(
+              id,
+              { occupancy: 1, supplies: { drinking_water: i % 2 ? 90 : 5 } },
+              key(),
+              admin,
+              to,
+            ),
+          ),
+        )
+        expect(
+          results.map((r) => r.status),
+          JSON.stringify(results.filter((r) => r.status !== 201).map((r) => r.body)),
+        ).toEqual(Array(20).fill(201))
+        answers.push(...results.map((r) => r.body))
+      }
+      const { rows: disorder } = await db().knex.raw(
+        `SELECT * FROM (
+           SELECT version, reported_at, lag(version) OVER w AS prev_version,
+                  lag(reported_at) OVER w AS prev_reported_at
+             FROM status_reports WHERE station_id = ? AND version >= ?
+           WINDOW w AS (ORDER BY version)) h
+          WHERE version <> prev_version + 1 OR reported_at <= prev_reported_at`,
+        [id, since],
+      )
+      expect(disorder).toEqual([])
+      // Each answer shows the time that was stored for its version.
+      const history = await db()
+        .knex('status_reports')
+        .where({ station_id: id })
+        .orderBy('version')
+        .select('version', 'reported_at', 'supplies')
+      const storedAt = new Map(
+        history.map((h) => [h.version, new Date(h.reported_at).toISOString()]),
+      )
+      for (const a of answers) expect(a.status.reported_at).toBe(storedAt.get(a.status.version))
+      const { rows: badAlerts } = await db().knex.raw(
+        `SELECT * FROM (
+           SELECT id, opened_at, closed_at, lag(closed_at) OVER w AS prev_closed_at,
+                  row_number() OVER w AS n
+             FROM supply_alerts WHERE station_id = ? WINDOW w AS (PARTITION BY item ORDER BY id)) a
+          WHERE closed_at < opened_at OR (n > 1 AND (prev_closed_at IS NULL OR opened_at < prev_closed_at))`,
+        [id],
+      )
+      expect(badAlerts).toEqual([])
+      // Water has an alert open exactly when the last report left it low.
+      const water = await db()
+        .knex('station_supplies')
+        .where({ station_id: id, item: 'drinking_water' })
+        .first()
+      const open = await db()
+        .knex('supply_alerts')
+        .where({ station_id: id, item: 'drinking_water' })
+        .whereNull('closed_at')
+      expect(water.level).toBe(history.at(-1).supplies.drinking_water)
+      expect(open).toHaveLength(water.level < water.low_threshold ? 1 : 0)
+    },
+  )
+
   // PGlite has one connection: a second writer cannot hold a lock while a report waits on it.
   if (backend === 'postgis')
     it('a report that waited for another writer answers with what that writer committed', async () => {
@@ -338,7 +418,9 @@ describeEachBackend('station reports', (db, backend) => {
       ).status,
     ).toBe(400)
 
-    const busy = await request(app).get(`/api/v1/stations/${stationA}/busy-hours?weeks=4`)
+    // Reports under the pinned clock are 1 ms apart, so the later ones fall after it.
+    const later = testApp(db(), { clock: () => new Date(pinned.getTime() + 60_000) })
+    const busy = await request(later).get(`/api/v1/stations/${stationA}/busy-hours?weeks=4`)
     expect(busy.status).toBe(200)
     const { rows } = await db().knex.raw(
       `SELECT avg(occupancy)::float8 AS m, count(*)::int AS n FROM status_reports WHERE station_id = ?`,

@@ -22,7 +22,7 @@ export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub
     const outcome = await submitReport(
       knex,
       { user: req.user!, stationId: id, key, ifMatch: version, body },
-      rules(),
+      rules,
     )
     // Published only after the commit, and only by the request that wrote the report.
     if (outcome.accepted) live.reportAccepted(outcome.accepted.station, outcome.accepted.alerts)
