@@ -27,6 +27,14 @@ export async function signIn(
   return cookie.split(';')[0]!
 }
 
+/** The admin's and manager001's session cookies, and a station manager001 manages. */
+export async function adminAndManager(app: Express) {
+  const admin = await signIn(app, 'admin')
+  const manager = await signIn(app, 'manager001')
+  const me = await request(app).get('/api/v1/auth/me').set('Cookie', manager)
+  return { admin, manager, stationId: me.body.station_ids[0] as number }
+}
+
 /** The moment the seed's live statuses were written: tests pin their clock near it. */
 export async function seedTime(db: Database): Promise<Date> {
   const row = await db.knex('station_status').max({ t: 'reported_at' }).first()

@@ -2,7 +2,7 @@ import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
-import { signIn, testApp } from '../../../test/app.ts'
+import { adminAndManager, testApp } from '../../../test/app.ts'
 
 const DAY_MS = 86_400_000
 const newStation = (code: string) => ({
@@ -20,10 +20,7 @@ describeEachBackend('API tokens: scopes, expiry, minting', (db) => {
 
   beforeAll(async () => {
     app = testApp(db())
-    admin = await signIn(app, 'admin')
-    manager = await signIn(app, 'manager001')
-    stationId = (await request(app).get('/api/v1/auth/me').set('Cookie', manager)).body
-      .station_ids[0]
+    ;({ admin, manager, stationId } = await adminAndManager(app))
   })
 
   const mint = (cookie: string, body: object) =>
