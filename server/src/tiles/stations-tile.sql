@@ -4,7 +4,9 @@
 -- tile units wide) collapse to one feature carrying point_count.
 WITH bounds AS (
   SELECT ST_TileEnvelope(:z::int, :x::int, :y::int) AS env,
-         ST_Transform(ST_TileEnvelope(:z::int, :x::int, :y::int, margin => :margin::float8), 4326) AS env4326
+         -- The margin is clipped to the world first: past ±180° it would wrap to the other side.
+         ST_Transform(ST_ClipByBox2D(ST_TileEnvelope(:z::int, :x::int, :y::int, margin => :margin::float8),
+                                     ST_TileEnvelope(0, 0, 0)::box2d), 4326) AS env4326
 ),
 located AS (
   SELECT s.id, s.code, s.name, s.state, s.capacity, s.charging_points, s.opening_hours, s.timezone,

@@ -79,28 +79,62 @@ describeEachBackend('station tiles', (db) => {
     expect(one.properties.available_spaces).toBe(api.body.status.available_spaces)
   })
 
-  it('low-zoom tiles over Hunan hold every station once, merged where they overlap', async () => {
-    const z = 6
-    const nw = lonLatToTile(108.7, 30.2, z)
-    const se = lonLatToTile(114.3, 24.6, z)
-    let total = 0
-    let features = 0
-    for (let x = nw.x; x <= se.x; x++) {
-      for (let y = nw.y; y <= se.y; y++) {
-        const layer = (await getTile(app, z, x, y)).layers.stations
-        for (let i = 0; i < (layer?.length ?? 0); i++) {
-          const f = layer!.feature(i)
-          const [[p]] = f.loadGeometry() as unknown as [[{ x: number; y: number }]]
-          if (p.x < 0 || p.x >= 4096 || p.y < 0 || p.y >= 4096) continue
-          total += Number(f.properties.point_count)
-          features++
+  /** The features drawn inside the tile (not in its margin), and the stations they stand for. */
+  async function insideTile(z: number, x: number, y: number) {
+    const layer = (await getTile(app, z, x, y)).layers.stations
+    const features = Array.from({ length: layer?.length ?? 0 }, (_, i) => layer!.feature(i)).filter(
+      (f) => {
+        const [[p]] = f.loadGeometry() as unknown as [[{ x: number; y: number }]]
+        return p.x >= 0 && p.x < 4096 && p.y >= 0 && p.y < 4096
+      },
+    )
+    const stations = features.reduce((n, f) => n + Number(f.properties.point_count), 0)
+    return { features, stations }
+  }
+
+  it('tiles z0–z8 over Hunan hold every station once, merged where they overlap', async () => {
+    const [row] = await db().knex('stations').whereNot('state', 'retired').count({ n: '*' })
+    for (let z = 0; z <= 8; z++) {
+      const nw = lonLatToTile(108.7, 30.2, z)
+      const se = lonLatToTile(114.3, 24.6, z)
+      let total = 0
+      let features = 0
+      for (let x = nw.x; x <= se.x; x++) {
+        for (let y = nw.y; y <= se.y; y++) {
+          const tile = await insideTile(z, x, y)
+          total += tile.stations
+          features += tile.features.length
         }
       }
+      expect(total, `z${z}`).toBe(Number(row!.n))
+      expect(features, `z${z}`).toBeLessThan(total)
     }
-    const [row] = await db().knex('stations').whereNot('state', 'retired').count({ n: '*' })
-    expect(total).toBe(Number(row!.n))
-    expect(features).toBeLessThan(total)
-    expect(features).toBeGreaterThan(100)
+  })
+
+  it('tiles z9–z16 hold the stations inside them (a sample of stations across Hunan)', async () => {
+    const sample: { id: number; lon: number; lat: number }[] = (
+      await db().knex.raw(
+        `SELECT id, ST_X(location::geometry) AS lon, ST_Y(location::geometry) AS lat
+           FROM stations WHERE state <> 'retired' AND id % 500 = 1 ORDER BY id`,
+      )
+    ).rows
+    expect(sample.length).toBeGreaterThan(5)
+    for (let z = 9; z <= 16; z++) {
+      for (const s of sample) {
+        const { x, y } = lonLatToTile(s.lon, s.lat, z)
+        const tile = await insideTile(z, x, y)
+        const [row] = await db()
+          .knex('stations')
+          .whereNot('state', 'retired')
+          .whereRaw(
+            'ST_Intersects(ST_Transform(location::geometry, 3857), ST_TileEnvelope(?, ?, ?))',
+            [z, x, y],
+          )
+          .count({ n: '*' })
+        expect(tile.stations, `z${z} station ${s.id}`).toBe(Number(row!.n))
+        if (z >= 12) expect(tile.features.map((f) => f.properties.id)).toContain(s.id)
+      }
+    }
   })
 
   it('an empty tile is a valid empty tile', async () => {
