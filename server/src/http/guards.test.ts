@@ -151,6 +151,35 @@ describeEachBackend('hostile input', (db) => {
     },
   )
 
+  const HUNAN = '108.7,24.6,114.3,30.2'
+  const cursorPages = [
+    ['stations', () => `/api/v1/stations?bbox=${HUNAN}`, '2147483648', '2147483647'],
+    [
+      'station requests',
+      () => `/api/v1/station-requests?bbox=${HUNAN}`,
+      '2147483648',
+      '2147483647',
+    ],
+    [
+      'report history',
+      () => `/api/v1/stations/${stationId}/reports?limit=5`,
+      '9223372036854775807',
+      String(Number.MAX_SAFE_INTEGER),
+    ],
+  ] as const
+  it.each(cursorPages.map(([name, path, tooFar, last]) => ({ name, path, tooFar, last })))(
+    'a $name cursor past its id range is a 400 naming cursor; the largest one is an empty page',
+    async ({ path, tooFar, last }) => {
+      for (const cursor of [tooFar, '99999999999999999999', '-1', '1e3']) {
+        const res = await request(app).get(`${path()}&cursor=${cursor}`).set('Cookie', admin)
+        expectProblem(res, 400, 'Bad Request')
+        expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['cursor'])
+      }
+      const res = await request(app).get(`${path()}&cursor=${last}`).set('Cookie', admin)
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+    },
+  )
+
   it('a body that is not JSON is 415; one over the limit is 413; each with its own title', async () => {
     const before = await footprint(db().knex)
     const plain = await request(app)

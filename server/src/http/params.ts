@@ -65,4 +65,16 @@ export const queryBbox = z
     example: '112.8,28.1,113.1,28.3',
   })
 
-export const idParam = z.strictObject({ id: queryInt(1, 2_147_483_647) })
+/** The largest value of an `integer` id column; `bigint` ids are read up to Number.MAX_SAFE_INTEGER. */
+export const MAX_INT_ID = 2_147_483_647
+
+export const idParam = z.strictObject({ id: queryInt(1, MAX_INT_ID) })
+
+/** A keyset page cursor: the last id of the previous page, within its id column's range. */
+export const queryCursor = (maxId: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,19}$/, 'cursor must be the next_cursor of the previous page')
+    .transform(Number)
+    .pipe(z.number().max(maxId, 'cursor must be the next_cursor of the previous page'))
+    .meta({ description: 'next_cursor of the previous page' })

@@ -271,7 +271,7 @@ export async function reportHistory(knex: Knex, stationId: number, q: HistoryQue
     .limit(q.limit + 1)
   if (q.from) query.where('r.reported_at', '>=', new Date(q.from))
   if (q.to) query.where('r.reported_at', '<', new Date(q.to))
-  if (q.cursor) query.where('r.id', '<', Number(q.cursor))
+  if (q.cursor) query.where('r.id', '<', q.cursor)
   const { page, next_cursor } = keysetPage(await query, q.limit)
   return {
     reports: page.map((r) => ({ ...r, reported_at: new Date(r.reported_at).toISOString() })),

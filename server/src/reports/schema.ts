@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { SUPPLIES } from '../stations/vocabulary.ts'
-import { idParam, queryInt } from '../http/params.ts'
+import { idParam, queryCursor, queryInt } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
 import { station } from '../stations/schema.ts'
 
@@ -33,10 +33,7 @@ export const historyQuery = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional().meta({ description: 'ISO 8601, inclusive' }),
   to: z.iso.datetime({ offset: true }).optional().meta({ description: 'ISO 8601, exclusive' }),
   limit: queryInt(1, 1000).default(200),
-  cursor: z
-    .string()
-    .regex(/^\d{1,19}$/, 'cursor must be the next_cursor of the previous page')
-    .optional(),
+  cursor: queryCursor(Number.MAX_SAFE_INTEGER).optional(),
 })
 export type HistoryQuery = z.output<typeof historyQuery>
 

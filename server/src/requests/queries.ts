@@ -45,7 +45,7 @@ export async function findRequestsInBbox(knex: Knex, q: ListRequestsQuery) {
     .whereRaw('location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)', [w, s, e, n])
     .orderBy('id')
     .limit(q.limit + 1)
-  if (q.cursor) query.where('id', '>', Number(q.cursor))
+  if (q.cursor) query.where('id', '>', q.cursor)
   const rows: RequestRow[] = await query
   return pointFeaturePage(rows, q.limit, toRequest)
 }

@@ -1,7 +1,14 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { AMENITIES } from '../stations/vocabulary.ts'
-import { latitude, longitude, queryBbox, queryInt } from '../http/params.ts'
+import {
+  MAX_INT_ID,
+  latitude,
+  longitude,
+  queryBbox,
+  queryCursor,
+  queryInt,
+} from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
 
 const location = z.strictObject({ lon: longitude, lat: latitude })
@@ -26,10 +33,7 @@ export type CreateRequest = z.output<typeof createRequestBody>
 export const listRequestsQuery = z.strictObject({
   bbox: queryBbox,
   limit: queryInt(1, 1000).default(500).meta({ description: 'Features per page (1–1000)' }),
-  cursor: z
-    .string()
-    .regex(/^[0-9]{1,10}$/, 'cursor must be the next_cursor of the previous page')
-    .optional(),
+  cursor: queryCursor(MAX_INT_ID).optional(),
 })
 export type ListRequestsQuery = z.output<typeof listRequestsQuery>
 

@@ -181,7 +181,7 @@ export async function findInBbox(knex: Knex, q: BboxQuery, rules: StatusRules) {
   const query = selectStationsInBbox(knex, q.bbox)
     .orderBy('s.id')
     .limit(q.limit + 1)
-  if (q.cursor) query.where('s.id', '>', Number(q.cursor))
+  if (q.cursor) query.where('s.id', '>', q.cursor)
   if (q.amenities?.length) query.whereRaw('s.amenities @> ?::text[]', [q.amenities])
   const rows: StationRow[] = await query
   return pointFeaturePage(rows, q.limit, (r) => toStation(r, rules))

@@ -2,11 +2,13 @@ import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { AMENITIES, AVAILABILITIES, STATION_STATES, SUPPLIES } from './vocabulary.ts'
 import {
+  MAX_INT_ID,
   idParam,
   latitude,
   longitude,
   queryBbox,
   queryBool,
+  queryCursor,
   queryInt,
   queryList,
   queryNumber,
@@ -40,10 +42,7 @@ export const bboxQuery = z.strictObject({
   bbox: queryBbox,
   amenities: queryList(AMENITIES).optional(),
   limit: queryInt(1, 1000).default(500).meta({ description: 'Features per page (1–1000)' }),
-  cursor: z
-    .string()
-    .regex(/^[0-9]{1,10}$/, 'cursor must be the next_cursor of the previous page')
-    .optional(),
+  cursor: queryCursor(MAX_INT_ID).optional(),
 })
 export type BboxQuery = z.output<typeof bboxQuery>
 
