@@ -151,6 +151,47 @@ describeEachBackend('hostile input', (db) => {
     },
   )
 
+  it('an overlong opening_hours or time zone is refused before it is parsed: a few ms of CPU', async () => {
+    const huge = 'Mo-Su 08:00-20:00; '.repeat(5200)
+    const sends = [
+      [
+        'opening_hours',
+        () =>
+          request(app)
+            .post('/api/v1/stations')
+            .set('Cookie', admin)
+            .send({ ...newStation, opening_hours: huge }),
+      ],
+      [
+        'opening_hours',
+        () =>
+          request(app)
+            .patch(`/api/v1/stations/${stationId}`)
+            .set('Cookie', admin)
+            .send({ opening_hours: huge }),
+      ],
+      [
+        'timezone',
+        () =>
+          request(app)
+            .post('/api/v1/stations')
+            .set('Cookie', admin)
+            .send({ ...newStation, timezone: 'Asia/'.repeat(19_000) }),
+      ],
+    ] as const
+    for (const [field, send] of sends) {
+      const before = await footprint(db().knex)
+      const cpu = process.cpuUsage()
+      const res = await send()
+      const { user, system } = process.cpuUsage(cpu)
+      expectProblem(res, 400)
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([field])
+      // The whole request, JSON parsing of ~100 kB included.
+      expect((user + system) / 1000, field).toBeLessThan(150)
+      expect(await footprint(db().knex)).toEqual(before)
+    }
+  })
+
   const HUNAN = '108.7,24.6,114.3,30.2'
   const cursorPages = [
     ['stations', () => `/api/v1/stations?bbox=${HUNAN}`, '2147483648', '2147483647'],
