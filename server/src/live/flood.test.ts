@@ -103,7 +103,8 @@ describeEachBackend('one hostile live client does not hurt the others', (db) => 
     expect(ok.length).toBeGreaterThan(0)
     expect(ok.length).toBeLessThanOrEqual(30)
     expect(refused.every((e) => /slow down|wait|disconnected/.test(e))).toBe(true)
-    expect(latencies[19]).toBeLessThan(1000)
+    // Loose on purpose (a shared machine): before the limits it was 8–50 s or a 503.
+    expect(latencies[19]).toBeLessThan(5000)
     expect(peakMb).toBeLessThan(200)
     attacker.close()
   })
