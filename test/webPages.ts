@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import { expect } from 'vitest'
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
 import { collectConsoleErrors } from './browser.ts'
+import type { Backend } from '../server/src/db/knex.ts'
 import { TEST_PASSWORD } from './templates.ts'
 
 export const DESKTOP = { width: 1440, height: 900 }
@@ -23,6 +24,23 @@ export async function openPage(
   if (now) await page.clock.setFixedTime(now)
   await page.goto(url)
   return { page, errors }
+}
+
+const shots = new URL('../docs/screenshots/', import.meta.url).pathname
+
+/**
+ * Saves docs/screenshots/NAME.png when asked (UPDATE_SCREENSHOTS=1), so `npm test` leaves the
+ * tree as it was; from the run against the deployed kind of database when there is one.
+ */
+export async function saveScreenshot(
+  page: Page,
+  name: string,
+  backend: Backend,
+  opts: { fullPage?: boolean } = {},
+) {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return
+  if (backend === 'pglite' && process.env.TEST_DATABASE_URL) return
+  await page.screenshot({ path: `${shots}${name}.png`, ...opts })
 }
 
 /** The map, once it is ready and has drawn more than a thousand stations. */

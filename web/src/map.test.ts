@@ -4,11 +4,10 @@ import { describeEachBackend } from '../../test/db.ts'
 import { browserAvailable, collectConsoleErrors, launchBrowser } from '../../test/browser.ts'
 import { seedTime, testConfig } from '../../test/app.ts'
 import { startServer } from '../../test/server.ts'
-import { mapReady } from '../../test/webPages.ts'
+import { mapReady, saveScreenshot } from '../../test/webPages.ts'
 import { NEAREST_LIMIT, nearestQuery } from './shared/api.ts'
 
 const hasBrowser = browserAvailable()
-const shots = new URL('../../docs/screenshots/', import.meta.url).pathname
 const noFilters = { amenities: [], openNow: false, available: false }
 
 async function stationsDrawn(page: Page, url: string) {
@@ -20,8 +19,6 @@ describeEachBackend('first page in a real browser', (db, backend) => {
   let browser: Browser
   let server: Awaited<ReturnType<typeof startServer>>
   let offlineServer: Awaited<ReturnType<typeof startServer>>
-  // Screenshots come from the run against the deployed kind of database when there is one.
-  const screenshot = backend === 'postgis' || !process.env.TEST_DATABASE_URL
 
   beforeAll(async () => {
     if (!hasBrowser) return
@@ -52,7 +49,7 @@ describeEachBackend('first page in a real browser', (db, backend) => {
         const map = await stationsDrawn(page, server.url)
         expect(await map.getAttribute('data-basemap')).toBe('offline')
         expect(await page.getByText('驿站 Yizhan').isVisible()).toBe(true)
-        if (screenshot) await page.screenshot({ path: `${shots}first-page-${name}.png` })
+        await saveScreenshot(page, `first-page-${name}`, backend)
         expect(errors).toEqual([])
         await page.close()
       },

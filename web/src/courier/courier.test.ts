@@ -11,11 +11,11 @@ import {
   mapReady,
   openPage,
   PHONE,
+  saveScreenshot,
 } from '../../../test/webPages.ts'
 import { NEAREST_LIMIT, nearestQuery, type NearestFilters } from '../shared/api.ts'
 
 const hasBrowser = browserAvailable()
-const shots = new URL('../../../docs/screenshots/', import.meta.url).pathname
 /** Central Changsha, where stations are dense. */
 const HERE = { latitude: 28.1941, longitude: 112.9823 }
 const NO_FILTERS: NearestFilters = { amenities: [], openNow: false, available: false }
@@ -47,8 +47,6 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
   let server: Server
   let now: Date
   let admin: string
-  // Screenshots come from the run against the deployed kind of database when there is one.
-  const screenshot = backend === 'postgis' || !process.env.TEST_DATABASE_URL
   const geo = { permissions: ['geolocation'], geolocation: HERE }
 
   beforeAll(async () => {
@@ -99,7 +97,7 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
       await page.locator('[data-filter="open_now"]').click()
       const open = await apiNearest(server.url, { ...NO_FILTERS, openNow: true })
       await expect.poll(() => listedIds(page)).toEqual(open)
-      if (screenshot) await page.screenshot({ path: `${shots}courier-desktop.png` })
+      await saveScreenshot(page, 'courier-desktop', backend)
       expect(errors).toEqual([])
     })
 
@@ -112,7 +110,7 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
       await card.waitFor()
       const map = page.locator('#map')
       await expect.poll(() => map.getAttribute('data-selected-station')).toMatch(`${first}:`)
-      if (screenshot) await page.screenshot({ path: `${shots}courier-card-desktop.png` })
+      await saveScreenshot(page, 'courier-card-desktop', backend)
 
       const capacity = (await apiReport(server.url, admin, first!, { occupancy: 0 })).capacity
       await expect.poll(() => card.getAttribute('data-version')).toBe(String(version + 1))
@@ -211,11 +209,11 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
       expect(await listedIds(page)).toEqual(await apiNearest(server.url, NO_FILTERS))
       expect(await layoutProblems(page, [...phoneControls, '.station-item', '.chip'])).toEqual([])
       await expect.poll(() => page.locator('.live-pill').getAttribute('data-state')).toBe('live')
-      if (screenshot) await page.screenshot({ path: `${shots}courier-phone.png` })
+      await saveScreenshot(page, 'courier-phone', backend)
 
       await page.locator('.station-item').first().click()
       await page.locator('.station-card').waitFor()
-      if (screenshot) await page.screenshot({ path: `${shots}courier-card-phone.png` })
+      await saveScreenshot(page, 'courier-card-phone', backend)
       await page.locator('.nav-apps').scrollIntoViewIfNeeded()
       expect(await layoutProblems(page, ['.back-button', '.nav-app', '.phone-link'])).toEqual([])
       // the sheet's handle folds it down to the main button and back

@@ -12,10 +12,10 @@ import {
   layoutProblems,
   openPage,
   PHONE,
+  saveScreenshot,
 } from '../../../test/webPages.ts'
 
 const hasBrowser = browserAvailable()
-const shots = new URL('../../../docs/screenshots/', import.meta.url).pathname
 const HOUR = 3_600_000
 
 /** Console errors other than the ones a browser logs for answers the page expects (401). */
@@ -34,7 +34,6 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
   let seeded: Date
   let now: Date
   let stationId: number
-  const screenshot = backend === 'postgis' || !process.env.TEST_DATABASE_URL
 
   beforeAll(async () => {
     if (!hasBrowser) return
@@ -119,7 +118,7 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
         ]),
       ).toEqual([])
       await page.locator('.report').evaluate((form) => form.scrollIntoView())
-      if (screenshot) await page.screenshot({ path: `${shots}manager-report-phone.png` })
+      await saveScreenshot(page, 'manager-report-phone', backend)
 
       await page.locator('.submit-report').click()
       await page.locator('.report-message.notice-ok').waitFor()
@@ -199,7 +198,7 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
         [],
       )
       await page.evaluate(() => window.scrollTo(0, 0))
-      if (screenshot) await page.screenshot({ path: `${shots}manager-desktop.png`, fullPage: true })
+      await saveScreenshot(page, 'manager-desktop', backend, { fullPage: true })
       expect(unexpected(errors)).toEqual([])
       await page.context().close()
     },

@@ -6,12 +6,18 @@ import { browserAvailable, launchBrowser } from '../../../test/browser.ts'
 import { seedTime } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
 import { TEST_PASSWORD } from '../../../test/templates.ts'
-import { apiSignIn, DESKTOP, layoutProblems, openPage, PHONE } from '../../../test/webPages.ts'
+import {
+  apiSignIn,
+  DESKTOP,
+  layoutProblems,
+  openPage,
+  PHONE,
+  saveScreenshot,
+} from '../../../test/webPages.ts'
 import type { GapsResponse, SuggestionsResponse, WhatIfResponse } from '../shared/api.ts'
 import { CHANGSHA, DEFAULTS, paramsFromSearch, paramsToSearch } from './params.ts'
 
 const hasBrowser = browserAvailable()
-const shots = new URL('../../../docs/screenshots/', import.meta.url).pathname
 /** What the planner opens with: Changsha, 1 km reach, 500 m cells, one station enough. */
 const BBOX = '112.6,27.95,113.2,28.5'
 const QUERY = `bbox=${BBOX}&radius_m=1000&cell_m=500`
@@ -90,7 +96,6 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
   let server: Awaited<ReturnType<typeof startServer>>
   let now: Date
   let cookie: string
-  const screenshot = backend === 'postgis' || !process.env.TEST_DATABASE_URL
 
   beforeAll(async () => {
     if (!hasBrowser) return
@@ -197,7 +202,7 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
       await page.locator('.suggestions').evaluate((section) => section.scrollIntoView())
       // a pointer left over the list would show as a highlighted row
       await page.mouse.move(DESKTOP.width - 4, DESKTOP.height - 4)
-      if (screenshot) await page.screenshot({ path: `${shots}planner-desktop.png` })
+      await saveScreenshot(page, 'planner-desktop', backend)
 
       // exports: the gap cells and the suggestions, as GeoJSON and as CSV for Excel
       const geojson = await downloaded(page, '[data-export="gaps-geojson"]')
@@ -329,7 +334,7 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
       expect(
         await layoutProblems(page, [...controls, '.chip', '.analyse-button', '.suggest-button']),
       ).toEqual([])
-      if (screenshot) await page.screenshot({ path: `${shots}planner-phone.png` })
+      await saveScreenshot(page, 'planner-phone', backend)
       await page.locator('.lang-switch').click()
       expect(await page.locator('.summary-ratio-label').textContent()).toBe('of the demand covered')
       expect(await layoutProblems(page, controls)).toEqual([])
