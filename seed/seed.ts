@@ -2,7 +2,7 @@
 import crypto from 'node:crypto'
 import type { Knex } from 'knex'
 import { hashPassword } from '../server/src/auth/passwords.ts'
-import type { Role } from '../server/src/stations/vocabulary.ts'
+import type { Role } from '../contract/vocabulary.ts'
 import {
   managerUsername,
   streamDataset,

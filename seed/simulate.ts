@@ -2,7 +2,7 @@
 import crypto from 'node:crypto'
 import { parseArgs } from 'node:util'
 import seedrandom from 'seedrandom'
-import { SUPPLIES, type Supply } from '../server/src/stations/vocabulary.ts'
+import { SUPPLIES, type Supply } from '../contract/vocabulary.ts'
 import { managerUsername } from './generate.ts'
 
 export interface SimulationOptions {

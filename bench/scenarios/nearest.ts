@@ -1,5 +1,6 @@
 // B1 nearest k=5 and B2 nearest with selective filters: the API, the identical SQL through
 // pgbench, and an in-process kdbush index, over the same points at the same concurrency.
+import type { Amenity } from '../../contract/vocabulary.ts'
 import { refreshLiveStatus } from '../lib/database.ts'
 import { getJson, runHttp, warmUp } from '../lib/http.ts'
 import {
@@ -25,7 +26,7 @@ import type {
 
 const CONCURRENCY = [1, 16, 64]
 /** Two amenities, open now and a free seat: a few percent of the stations. */
-export const B2_AMENITIES = ['ebike_charging', 'fridge']
+export const B2_AMENITIES: Amenity[] = ['ebike_charging', 'fridge']
 const B2_FILTERS = `&amenities=${B2_AMENITIES.join(',')}&open_now=true&available=true`
 const POINTS = 10_000
 const AGREEMENT_SAMPLE = 50

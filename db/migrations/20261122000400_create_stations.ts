@@ -1,7 +1,4 @@
 import type { Knex } from 'knex'
-import { AMENITIES } from '../../server/src/stations/vocabulary.ts'
-
-const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ')
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -17,7 +14,7 @@ export async function up(knex: Knex): Promise<void> {
         CHECK (ST_X(location::geometry) BETWEEN -180 AND 180
            AND ST_Y(location::geometry) BETWEEN -90 AND 90),
       amenities text[] NOT NULL DEFAULT '{}'
-        CHECK (amenities <@ ARRAY[${list(AMENITIES)}]::text[]),
+        CHECK (amenities <@ ARRAY['rest_seating', 'drinking_water', 'hot_water', 'heating', 'air_conditioning', 'rain_shelter', 'phone_charging', 'ebike_charging', 'battery_swap', 'microwave', 'fridge', 'toilet', 'first_aid', 'sanitary_products', 'wifi']::text[]),
       capacity integer NOT NULL CHECK (capacity BETWEEN 0 AND 10000),
       charging_points integer NOT NULL DEFAULT 0 CHECK (charging_points BETWEEN 0 AND 10000),
       opening_hours text NOT NULL DEFAULT '24/7' CHECK (char_length(opening_hours) BETWEEN 1 AND 255),

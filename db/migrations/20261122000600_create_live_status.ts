@@ -1,7 +1,4 @@
 import type { Knex } from 'knex'
-import { SUPPLIES } from '../../server/src/stations/vocabulary.ts'
-
-const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ')
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -17,7 +14,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE TABLE station_supplies (
       station_id integer NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
-      item text NOT NULL CHECK (item IN (${list(SUPPLIES)})),
+      item text NOT NULL CHECK (item IN ('drinking_water', 'first_aid', 'heatstroke_medicine', 'sanitary_products', 'hand_warmers', 'umbrellas')),
       level integer NOT NULL CHECK (level BETWEEN 0 AND 100),
       low_threshold integer NOT NULL DEFAULT 20 CHECK (low_threshold BETWEEN 0 AND 100),
       updated_at timestamptz NOT NULL DEFAULT now(),

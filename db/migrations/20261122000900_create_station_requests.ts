@@ -1,7 +1,4 @@
 import type { Knex } from 'knex'
-import { AMENITIES } from '../../server/src/stations/vocabulary.ts'
-
-const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ')
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -12,7 +9,7 @@ export async function up(knex: Knex): Promise<void> {
            AND ST_Y(location::geometry) BETWEEN -90 AND 90),
       note text NOT NULL DEFAULT '' CHECK (char_length(note) <= 500),
       amenities text[] NOT NULL DEFAULT '{}'
-        CHECK (amenities <@ ARRAY[${list(AMENITIES)}]::text[]),
+        CHECK (amenities <@ ARRAY['rest_seating', 'drinking_water', 'hot_water', 'heating', 'air_conditioning', 'rain_shelter', 'phone_charging', 'ebike_charging', 'battery_swap', 'microwave', 'fridge', 'toilet', 'first_aid', 'sanitary_products', 'wifi']::text[]),
       created_at timestamptz NOT NULL DEFAULT now()
     )`)
   await knex.raw(

@@ -1,7 +1,4 @@
 import type { Knex } from 'knex'
-import { SUPPLIES } from '../../server/src/stations/vocabulary.ts'
-
-const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ')
 
 // A low-stock alert opens when a supply falls below its threshold and closes when it is
 // restocked to the threshold or above; at most one is open per station and item.
@@ -10,7 +7,7 @@ export async function up(knex: Knex): Promise<void> {
     CREATE TABLE supply_alerts (
       id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       station_id integer NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
-      item text NOT NULL CHECK (item IN (${list(SUPPLIES)})),
+      item text NOT NULL CHECK (item IN ('drinking_water', 'first_aid', 'heatstroke_medicine', 'sanitary_products', 'hand_warmers', 'umbrellas')),
       level integer NOT NULL CHECK (level BETWEEN 0 AND 100),
       threshold integer NOT NULL CHECK (threshold BETWEEN 0 AND 100),
       opened_at timestamptz NOT NULL DEFAULT now(),

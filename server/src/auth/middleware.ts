@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express'
 import type { Knex } from 'knex'
 import { parse as parseCookie } from 'cookie'
 import { forbidden, unauthorized } from '../errors.ts'
-import type { Scope } from '../stations/vocabulary.ts'
+import type { Scope } from '../../../contract/vocabulary.ts'
 import { userByApiToken, userBySession, type AuthUser } from './queries.ts'
 
 export const SESSION_COOKIE = 'yz_session'

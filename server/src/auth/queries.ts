@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { queryPrepared } from '../db/prepared.ts'
-import { ROLE_SCOPES, type Role, type Scope } from '../stations/vocabulary.ts'
+import { ROLE_SCOPES, type Role, type Scope } from '../../../contract/vocabulary.ts'
 import { sha256 } from './passwords.ts'
 
 /** The sign-in a request or socket came with, so logout or revocation can end what used it. */

@@ -7,7 +7,7 @@ import { HttpError, badRequest, forbidden, notFound, parse, unauthorized } from 
 import { idParam } from '../http/params.ts'
 import type { Config } from '../config.ts'
 import type { LiveHub } from '../live/hub.ts'
-import { ROLE_SCOPES } from '../stations/vocabulary.ts'
+import { ROLE_SCOPES } from '../../../contract/vocabulary.ts'
 import { loginBody, tokenBody } from './schema.ts'
 import { SESSION_COOKIE, requireScope } from './middleware.ts'
 import { hashPassword, randomSecret, sha256, verifyPassword } from './passwords.ts'

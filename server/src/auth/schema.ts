@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
-import { ROLES, SCOPES } from '../stations/vocabulary.ts'
+import { ROLES, SCOPES } from '../../../contract/vocabulary.ts'
 import { problemResponses } from '../openapi.ts'
 import { idParam } from '../http/params.ts'
 

@@ -2,7 +2,7 @@
  * The Socket.IO contract of namespace `/live`, shared by the server and the web app.
  * Type-only: importing it adds nothing to the web bundle.
  */
-import type { Availability, Supply } from '../stations/vocabulary.ts'
+import type { Availability, Supply } from '../../../contract/vocabulary.ts'
 
 export type Bbox = [west: number, south: number, east: number, north: number]
 

@@ -11,7 +11,7 @@ import {
   type StatusRules,
 } from '../stations/queries.ts'
 import type { SupplyLowEvent } from '../live/events.ts'
-import type { Supply } from '../stations/vocabulary.ts'
+import type { Supply } from '../../../contract/vocabulary.ts'
 import { keysetPage } from '../http/paging.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import type { HistoryQuery, ReportBody } from './schema.ts'

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
-import { SUPPLIES } from '../stations/vocabulary.ts'
+import { SUPPLIES } from '../../../contract/vocabulary.ts'
 import { idParam, queryCursor, queryInt } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
 import { station } from '../stations/schema.ts'

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
-import { AMENITIES } from '../stations/vocabulary.ts'
+import { AMENITIES } from '../../../contract/vocabulary.ts'
 import {
   MAX_INT_ID,
   latitude,

@@ -5,7 +5,7 @@ import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testApp } from '../../../test/app.ts'
 import { deriveStatus } from './status.ts'
-import { AMENITIES, SUPPLIES } from './vocabulary.ts'
+import { AMENITIES, SUPPLIES } from '../../../contract/vocabulary.ts'
 
 const STALE_MS = 120 * 60_000
 

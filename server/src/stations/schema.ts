@@ -1,6 +1,11 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
-import { AMENITIES, AVAILABILITIES, STATION_STATES, SUPPLIES } from './vocabulary.ts'
+import {
+  AMENITIES,
+  AVAILABILITIES,
+  STATION_STATES,
+  SUPPLIES,
+} from '../../../contract/vocabulary.ts'
 import {
   MAX_INT_ID,
   idParam,

@@ -1,5 +1,5 @@
 import { isOpenAt } from './openingHours.ts'
-import type { Availability } from './vocabulary.ts'
+import type { Availability } from '../../../contract/vocabulary.ts'
 
 export interface StatusInput {
   state: string

@@ -1,6 +1,6 @@
 import 'maplibre-gl/dist/maplibre-gl.css'
 import { Marker } from 'maplibre-gl'
-import type { Availability } from '../../../server/src/stations/vocabulary.ts'
+import type { Availability } from '../../../contract/vocabulary.ts'
 import {
   getMeta,
   getNearest,

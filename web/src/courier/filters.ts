@@ -1,4 +1,4 @@
-import { AMENITIES, type Amenity } from '../../../server/src/stations/vocabulary.ts'
+import { AMENITIES, type Amenity } from '../../../contract/vocabulary.ts'
 import type { NearestFilters } from '../shared/api.ts'
 import { button, el } from '../shared/dom.ts'
 import { amenityIcon } from '../shared/icons.ts'

@@ -1,4 +1,4 @@
-import { SUPPLIES, type Supply } from '../../../server/src/stations/vocabulary.ts'
+import { SUPPLIES, type Supply } from '../../../contract/vocabulary.ts'
 import {
   newIdempotencyKey,
   postReport,

@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import type { me } from '../../../server/src/auth/schema.ts'
 import type { ReportBody } from '../../../server/src/reports/schema.ts'
 import type { station } from '../../../server/src/stations/schema.ts'
-import type { Amenity } from '../../../server/src/stations/vocabulary.ts'
+import type { Amenity } from '../../../contract/vocabulary.ts'
 import type { SupplyLowEvent } from '../../../server/src/live/events.ts'
 
 export const API = '/api/v1'

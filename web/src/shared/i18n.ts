@@ -1,4 +1,4 @@
-import type { Amenity, Availability, Supply } from '../../../server/src/stations/vocabulary.ts'
+import type { Amenity, Availability, Supply } from '../../../contract/vocabulary.ts'
 import type { TravelMode } from './api.ts'
 import type { LiveState } from './live.ts'
 

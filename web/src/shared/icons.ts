@@ -1,4 +1,4 @@
-import type { Amenity } from '../../../server/src/stations/vocabulary.ts'
+import type { Amenity } from '../../../contract/vocabulary.ts'
 import { svg } from './dom.ts'
 import { t } from './i18n.ts'
 

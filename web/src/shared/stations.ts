@@ -3,7 +3,7 @@ import type {
   ExpressionSpecification,
   VectorSourceSpecification,
 } from '@maplibre/maplibre-gl-style-spec'
-import type { Availability } from '../../../server/src/stations/vocabulary.ts'
+import type { Availability } from '../../../contract/vocabulary.ts'
 import type { StationStatusEvent } from '../../../server/src/live/events.ts'
 import { API } from './api.ts'
 

@@ -1,4 +1,4 @@
-import { SUPPLIES, type Supply } from '../../../server/src/stations/vocabulary.ts'
+import { SUPPLIES, type Supply } from '../../../contract/vocabulary.ts'
 import type { Station, StationStatus } from './api.ts'
 import { dot, el } from './dom.ts'
 import { t } from './i18n.ts'
