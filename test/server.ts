@@ -1,8 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createApp, type AppDeps } from '../server/src/app.ts'
+import { createApp, createLiveHub, type AppDeps } from '../server/src/app.ts'
 import type { Database } from '../server/src/db/knex.ts'
-import { LiveHub } from '../server/src/live/hub.ts'
 import { redisAdapter } from '../server/src/live/redis.ts'
 import { statusRules } from '../server/src/stations/queries.ts'
 import { testConfig } from './app.ts'
@@ -13,7 +12,7 @@ export async function startServer(
   deps: Partial<AppDeps> & { redisUrl?: string } = {},
 ) {
   const config = deps.config ?? testConfig()
-  const live = new LiveHub(db, statusRules(config.STALE_AFTER_MINUTES, deps.clock), config)
+  const live = createLiveHub(db, config, statusRules(config.STALE_AFTER_MINUTES, deps.clock))
   const app = createApp({ db, config, ...deps, live })
   const server = http.createServer(app)
   const redis = deps.redisUrl ? await redisAdapter(deps.redisUrl, () => {}) : undefined

@@ -15,7 +15,10 @@ import { authenticate } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
 import { registerAuthApi } from './auth/schema.ts'
 import { stationRoutes } from './stations/routes.ts'
-import { statusRules } from './stations/queries.ts'
+import { statusRules, type StatusRules } from './stations/queries.ts'
+import { managersOf } from './stations/managers.ts'
+import { openAlerts } from './reports/queries.ts'
+import type { AuthUser } from './auth/queries.ts'
 import { LiveHub } from './live/hub.ts'
 import { reportRoutes } from './reports/routes.ts'
 import { registerReportsApi } from './reports/schema.ts'
@@ -41,6 +44,20 @@ export interface AppDeps {
   live?: LiveHub
 }
 
+/** The live hub, given what it needs from reports and stations. */
+export function createLiveHub(
+  db: Database,
+  config: Config,
+  rules: () => StatusRules,
+  log?: (err: unknown) => void,
+) {
+  const lookups = {
+    openAlerts: (user: AuthUser) => openAlerts(db.knex, user),
+    managersOf: (stationId: number) => managersOf(db.knex, stationId),
+  }
+  return new LiveHub(db, rules, config, lookups, log)
+}
+
 const webDist = path.resolve(fileURLToPath(import.meta.url), '../../../web/dist')
 
 export function createApp(deps: AppDeps) {
@@ -48,7 +65,7 @@ export function createApp(deps: AppDeps) {
   const knex = db.knex
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL)
   const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
-  const live = deps.live ?? new LiveHub(db, rules, config)
+  const live = deps.live ?? createLiveHub(db, config, rules)
   const metrics = createMetrics()
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.

@@ -2,9 +2,8 @@ import http from 'node:http'
 import { ConfigError, loadConfig } from './config.ts'
 import { openDatabase } from './db/knex.ts'
 import { migrateLatest } from './db/migrate.ts'
-import { createApp } from './app.ts'
+import { createApp, createLiveHub } from './app.ts'
 import { createLogger } from './logger.ts'
-import { LiveHub } from './live/hub.ts'
 import { redisAdapter } from './live/redis.ts'
 import { statusRules } from './stations/queries.ts'
 import { pruneIdempotencyKeys } from './reports/queries.ts'
@@ -43,7 +42,7 @@ async function main() {
       console.log(describeDemoAccounts(summary))
     }
   }
-  const live = new LiveHub(db, statusRules(config.STALE_AFTER_MINUTES), config, (err) =>
+  const live = createLiveHub(db, config, statusRules(config.STALE_AFTER_MINUTES), (err) =>
     logger.error({ err }, 'live update failed'),
   )
   const app = createApp({ db, config, logger, live })

@@ -73,13 +73,6 @@ export async function userByApiToken(knex: Knex, token: string): Promise<AuthUse
   }
 }
 
-export async function managedStationIds(knex: Knex, userId: number): Promise<number[]> {
-  return knex('station_managers')
-    .where({ user_id: userId })
-    .orderBy('station_id')
-    .pluck('station_id')
-}
-
 export async function createApiToken(
   knex: Knex,
   userId: number,

@@ -7,6 +7,7 @@ import { HttpError, badRequest, forbidden, notFound, parse, unauthorized } from 
 import { idParam } from '../http/params.ts'
 import type { Config } from '../config.ts'
 import type { LiveHub } from '../live/hub.ts'
+import { managedStationIds } from '../stations/managers.ts'
 import { ROLE_SCOPES } from '../../../contract/vocabulary.ts'
 import { loginBody, tokenBody } from './schema.ts'
 import { SESSION_COOKIE, requireScope } from './middleware.ts'
@@ -17,7 +18,6 @@ import {
   deleteSession,
   findUserForLogin,
   listApiTokens,
-  managedStationIds,
   revokeApiToken,
   type AuthUser,
 } from './queries.ts'

@@ -17,7 +17,6 @@ import {
   type StationRow,
   type StatusRules,
 } from '../stations/queries.ts'
-import { openAlerts } from '../reports/queries.ts'
 import {
   LIVE_NAMESPACE,
   type Bbox,
@@ -47,6 +46,14 @@ type LiveSocket = Socket<
   Record<string, never>,
   SocketData
 >
+
+/** What the hub asks of the rest of the app. */
+export interface LiveLookups {
+  /** The low-stock alerts still open that a user may see, sent when it connects. */
+  openAlerts(user: AuthUser): Promise<SupplyLowEvent[]>
+  /** The users who manage a station, who get its alerts. */
+  managersOf(stationId: number): Promise<number[]>
+}
 
 export type LiveConfig = Pick<
   Config,
@@ -132,6 +139,7 @@ export class LiveHub {
     db: Database,
     private readonly rules: () => StatusRules,
     private readonly config: LiveConfig,
+    private readonly lookups: LiveLookups,
     private readonly log: (err: unknown) => void = () => {},
   ) {
     this.knex = db.knex
@@ -259,7 +267,8 @@ export class LiveHub {
       if (missed?.userId === user.id)
         for (const [event, ...args] of missed.events)
           socket.emit(event as 'supply:low', ...(args as [SupplyLowEvent]))
-      openAlerts(this.knex, user)
+      this.lookups
+        .openAlerts(user)
         .then((alerts) => socket.emit('alerts:open', alerts))
         .catch((err) => this.log(err))
     }
@@ -365,10 +374,9 @@ export class LiveHub {
     nsp.to(immediate!).emit('station:status', event)
     for (const room of batched) this.batch(room, event)
     if (!alerts.length) return
-    this.knex('station_managers')
-      .where({ station_id: station.id })
-      .pluck('user_id')
-      .then((ids: number[]) => {
+    this.lookups
+      .managersOf(station.id)
+      .then((ids) => {
         for (const alert of alerts) {
           nsp.to([PLANNERS_ROOM, ...ids.map(userRoom)]).emit('supply:low', alert)
         }

@@ -13,19 +13,12 @@ import {
 import type { SupplyLowEvent } from '../live/events.ts'
 import type { Supply } from '../../../contract/vocabulary.ts'
 import { keysetPage } from '../http/paging.ts'
+import { managesColumn, stationsManagedBy } from '../stations/managers.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import type { HistoryQuery, ReportBody } from './schema.ts'
 
 /** Highest occupancy a report may give: seats can be exceeded by people standing, within reason. */
 export const maxOccupancy = (capacity: number) => capacity * 2 + 10
-
-export async function mayManage(knex: Knex, user: AuthUser, stationId: number): Promise<boolean> {
-  if (user.role === 'admin') return true
-  if (user.role !== 'manager') return false
-  return Boolean(
-    await knex('station_managers').where({ user_id: user.id, station_id: stationId }).first(),
-  )
-}
 
 export const requestHash = (stationId: number, body: ReportBody, ifMatch?: number) =>
   crypto
@@ -90,13 +83,7 @@ async function claimAndLock(
           [user.id, key, hash],
         ),
       )
-      .select(
-        trx.raw('EXISTS (SELECT 1 FROM claim) AS claimed'),
-        trx.raw(
-          'EXISTS (SELECT 1 FROM station_managers m WHERE m.station_id = s.id AND m.user_id = ?) AS manages',
-          [user.id],
-        ),
-      )
+      .select(trx.raw('EXISTS (SELECT 1 FROM claim) AS claimed'), managesColumn(trx, user.id))
       .where('s.id', stationId)
       // A waiting report then re-reads the status row the previous one committed (its version).
       .forNoKeyUpdate('st'),
@@ -243,10 +230,7 @@ export async function openAlerts(knex: Knex, user: AuthUser): Promise<SupplyLowE
     .whereNull('a.closed_at')
     .orderBy('a.id')
   if (user.role === 'manager') {
-    q.whereIn(
-      'a.station_id',
-      knex('station_managers').select('station_id').where('user_id', user.id),
-    )
+    q.whereIn('a.station_id', stationsManagedBy(knex, user.id))
   }
   const rows: AlertRow[] = await q
   return rows.map(toAlertEvent)

@@ -6,7 +6,8 @@ import { requireScope } from '../auth/middleware.ts'
 import type { StatusRules } from '../stations/queries.ts'
 import type { LiveHub } from '../live/hub.ts'
 import { busyHoursQuery, historyQuery, idempotencyKey, ifMatch, reportBody } from './schema.ts'
-import { busyHours, mayManage, openAlerts, reportHistory, submitReport } from './queries.ts'
+import { mayManage } from '../stations/managers.ts'
+import { busyHours, openAlerts, reportHistory, submitReport } from './queries.ts'
 
 export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
   const router = Router()
