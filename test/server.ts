@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp, createLiveHub, type AppDeps } from '../server/src/app.ts'
 import type { Database } from '../server/src/db/knex.ts'
 import { redisAdapter } from '../server/src/live/redis.ts'
-import { statusRules } from '../server/src/stations/queries.ts'
+import { statusRules } from '../server/src/stations/status.ts'
 import { testConfig } from './app.ts'
 
 /** The real app with its live namespace, listening on a free loopback port. */

@@ -5,7 +5,7 @@ import { migrateLatest } from './db/migrate.ts'
 import { createApp, createLiveHub } from './app.ts'
 import { createLogger } from './logger.ts'
 import { redisAdapter } from './live/redis.ts'
-import { statusRules } from './stations/queries.ts'
+import { statusRules } from './stations/status.ts'
 import { pruneIdempotencyKeys } from './reports/queries.ts'
 import { describeDemoAccounts, seedDatabase } from '../../seed/seed.ts'
 

@@ -15,8 +15,8 @@ import {
   toStation,
   type Station,
   type StationRow,
-  type StatusRules,
 } from '../stations/queries.ts'
+import type { StatusRules } from '../stations/status.ts'
 import {
   LIVE_NAMESPACE,
   type Bbox,

@@ -1,57 +1,20 @@
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import type { Knex } from 'knex'
-import { HttpError, badRequest, forbidden, notFound } from '../errors.ts'
 import type { AuthUser } from '../auth/queries.ts'
-import {
-  selectStations,
-  toStation,
-  type Station,
-  type StationRow,
-  type StatusRules,
-} from '../stations/queries.ts'
+import { selectStations, type StationRow } from '../stations/queries.ts'
 import type { SupplyLowEvent } from '../live/events.ts'
 import type { Supply } from '../../../contract/vocabulary.ts'
 import { keysetPage } from '../http/paging.ts'
 import { managesColumn, stationsManagedBy } from '../stations/managers.ts'
 import { queryPrepared } from '../db/prepared.ts'
-import type { HistoryQuery, ReportBody } from './schema.ts'
-
-/** Highest occupancy a report may give: seats can be exceeded by people standing, within reason. */
-export const maxOccupancy = (capacity: number) => capacity * 2 + 10
-
-export const requestHash = (stationId: number, body: ReportBody, ifMatch?: number) =>
-  crypto
-    .createHash('sha256')
-    .update(JSON.stringify({ stationId, body: canonical(body), ifMatch: ifMatch ?? null }))
-    .digest('hex')
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical)
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => [k, canonical(v)]),
-    )
-  }
-  return value
-}
-
-export interface ReportOutcome {
-  status: number
-  body: unknown
-  /** Set only when this request wrote the report (not for a replay). */
-  accepted?: { station: Station; alerts: SupplyLowEvent[] }
-}
+import type { HistoryQuery } from './schema.ts'
 
 const applyReportSql = fs.readFileSync(new URL('./apply-report.sql', import.meta.url), 'utf8')
 
-type ReportTarget = Omit<StationRow, 'supplies'> & { claimed: boolean; manages: boolean }
+export type ReportTarget = Omit<StationRow, 'supplies'> & { claimed: boolean; manages: boolean }
 
 type SupplyLevels = Record<string, [level: number, threshold: number]>
-interface WriteResult {
+export interface WriteResult {
   /** The station's supplies before this report, read after the lock. */
   supplies_before: SupplyLevels | null
   supplies_written: SupplyLevels
@@ -65,7 +28,7 @@ interface WriteResult {
  * rolls back, this one claims the key instead. The supplies come from the write, which reads
  * them after the lock.
  */
-async function claimAndLock(
+export async function claimAndLock(
   trx: Knex.Transaction,
   user: AuthUser,
   key: string,
@@ -91,111 +54,54 @@ async function claimAndLock(
   return station
 }
 
-function checkReport(station: ReportTarget, user: AuthUser, body: ReportBody, ifMatch?: number) {
-  if (user.role !== 'admin' && !station.manages) throw forbidden('You do not manage this station')
-  if (station.state === 'retired') throw new HttpError(409, 'Conflict', 'This station is retired')
-  if (ifMatch !== undefined && ifMatch !== station.version) {
-    throw new HttpError(
-      412,
-      'Precondition Failed',
-      `The status is at version ${station.version}, not ${ifMatch}`,
-    )
-  }
-  const errors = []
-  if (body.occupancy > maxOccupancy(station.capacity)) {
-    errors.push({
-      path: 'occupancy',
-      message: `at most ${maxOccupancy(station.capacity)} at this station`,
-    })
-  }
-  if ((body.charging_points_in_use ?? 0) > station.charging_points) {
-    errors.push({
-      path: 'charging_points_in_use',
-      message: `this station has ${station.charging_points} charging points`,
-    })
-  }
-  if (errors.length)
-    throw badRequest(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors)
+/** What was first asked and answered under a taken Idempotency-Key. */
+export async function priorRequest(trx: Knex.Transaction, userId: number, key: string) {
+  return trx('idempotency_keys')
+    .select('request_hash', 'status_code', 'response')
+    .where({ user_id: userId, key })
+    .first<{ request_hash: string; status_code: number; response: unknown }>()
 }
 
-/**
- * Applies one report exactly once per (user, Idempotency-Key): status update, history row and
- * low-stock alerts in one transaction, with the answer stored under the key. Three statements,
- * so a burst of reports does not queue on the connection pool.
- */
-export async function submitReport(
-  knex: Knex,
-  args: { user: AuthUser; stationId: number; key: string; ifMatch?: number; body: ReportBody },
-  statusRules: () => StatusRules,
-): Promise<ReportOutcome> {
-  const { user, stationId, key, ifMatch, body } = args
-  const hash = requestHash(stationId, body, ifMatch)
-  return knex.transaction(async (trx) => {
-    const station = await claimAndLock(trx, user, key, hash, stationId)
-    if (station && !station.claimed) {
-      const prior = await trx('idempotency_keys').where({ user_id: user.id, key }).first()
-      if (prior.request_hash !== hash) {
-        throw new HttpError(
-          422,
-          'Unprocessable Content',
-          'This Idempotency-Key was already used for a different request',
-        )
-      }
-      return { status: prior.status_code, body: prior.response }
-    }
-    if (!station) throw notFound(`Station ${stationId} does not exist`)
-    checkReport(station, user, body, ifMatch)
-
-    const version = (station.version ?? 0) + 1
-    // The clock is read under the lock, and never before the previous version's time: a report
-    // that waited for it must not go back in time (and close an alert before it opened). +1 ms,
-    // the precision we store, keeps the order under a pinned clock.
-    const rules = statusRules()
-    const previous = station.reported_at ? new Date(station.reported_at).getTime() + 1 : 0
-    const reportedAt = new Date(Math.max(rules.now.getTime(), previous))
-    const charging = body.charging_points_in_use ?? station.charging_points_in_use
-    // One row: the final SELECT of the statement aggregates.
-    const [written] = (await queryPrepared<WriteResult>(
-      trx,
-      trx.raw(applyReportSql, {
-        station_id: stationId,
-        user_id: user.id,
-        occupancy: body.occupancy,
-        charging,
-        reported_charging: body.charging_points_in_use ?? null,
-        supplies: JSON.stringify(body.supplies ?? {}),
-        note: body.note ?? null,
-        at: reportedAt,
-        version,
-      }),
-    )) as [WriteResult]
-    const { claimed: _claimed, manages: _manages, ...row } = station
-    const updated = toStation(
-      {
-        ...row,
-        occupancy: body.occupancy,
-        charging_points_in_use: charging,
-        reported_at: reportedAt,
-        version,
-        supplies: { ...written.supplies_before, ...written.supplies_written },
-      },
-      // Derived at the report's own time, so it is fresh even when the clock lags the history.
-      { ...rules, now: reportedAt },
-    )
-    const alerts = written.opened.map((a) =>
-      toAlertEvent({ ...a, station_id: stationId, station_name: station.name }),
-    )
-    await queryPrepared(
-      trx,
-      trx('idempotency_keys')
-        .where({ user_id: user.id, key })
-        .update({ status_code: 201, response: JSON.stringify(updated) }),
-    )
-    return { status: 201, body: updated, accepted: { station: updated, alerts } }
-  })
+/** Status, supplies, history row and alert changes of one report, in one statement (apply-report.sql). */
+export async function writeReport(
+  trx: Knex.Transaction,
+  report: {
+    station_id: number
+    user_id: number
+    occupancy: number
+    charging: number
+    reported_charging: number | null
+    supplies: Record<string, number>
+    note: string | null
+    at: Date
+    version: number
+  },
+): Promise<WriteResult> {
+  // One row: the final SELECT of the statement aggregates.
+  const [written] = await queryPrepared<WriteResult>(
+    trx,
+    trx.raw(applyReportSql, { ...report, supplies: JSON.stringify(report.supplies) }),
+  )
+  return written!
 }
 
-interface AlertRow {
+/** The answer a retry with the same Idempotency-Key gets. */
+export async function storeAnswer(
+  trx: Knex.Transaction,
+  userId: number,
+  key: string,
+  status: number,
+  body: unknown,
+) {
+  await queryPrepared(
+    trx,
+    trx('idempotency_keys')
+      .where({ user_id: userId, key })
+      .update({ status_code: status, response: JSON.stringify(body) }),
+  )
+}
+
+export interface AlertRow {
   id: number
   station_id: number
   station_name: string
@@ -205,7 +111,7 @@ interface AlertRow {
   opened_at: Date
 }
 
-const toAlertEvent = (a: AlertRow): SupplyLowEvent => ({
+export const toAlertEvent = (a: AlertRow): SupplyLowEvent => ({
   alert_id: a.id,
   station_id: a.station_id,
   station_name: a.station_name,
@@ -263,9 +169,17 @@ export async function reportHistory(knex: Knex, stationId: number, q: HistoryQue
   }
 }
 
-export async function busyHours(knex: Knex, stationId: number, weeks: number, now: Date) {
-  const station = await knex('stations').select('id', 'timezone').where({ id: stationId }).first()
-  if (!station) throw notFound(`Station ${stationId} does not exist`)
+export async function stationTimezone(knex: Knex, stationId: number) {
+  const row = await knex('stations').select('timezone').where({ id: stationId }).first()
+  return row?.timezone as string | undefined
+}
+
+export async function stationExists(knex: Knex, stationId: number) {
+  return Boolean(await knex('stations').select('id').where({ id: stationId }).first())
+}
+
+/** Mean occupancy by ISO weekday and hour in the station's time zone, over [from, to]. */
+export async function busyHourRows(knex: Knex, stationId: number, from: Date, to: Date) {
   const { rows } = await knex.raw(
     `SELECT extract(isodow FROM r.reported_at AT TIME ZONE s.timezone)::int AS weekday,
             extract(hour FROM r.reported_at AT TIME ZONE s.timezone)::int AS hour,
@@ -274,9 +188,9 @@ export async function busyHours(knex: Knex, stationId: number, weeks: number, no
        FROM status_reports r JOIN stations s ON s.id = r.station_id
       WHERE r.station_id = ? AND r.reported_at >= ? AND r.reported_at <= ?
       GROUP BY 1, 2 ORDER BY 1, 2`,
-    [stationId, new Date(now.getTime() - weeks * 7 * 86_400_000), now],
+    [stationId, from, to],
   )
-  return { station_id: stationId, timezone: station.timezone, weeks, hours: rows }
+  return rows as { weekday: number; hour: number; mean_occupancy: number; reports: number }[]
 }
 
 /** Keys are kept at least 24 h (48 h here) so late client retries still find their answer. */

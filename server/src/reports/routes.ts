@@ -1,13 +1,13 @@
 import { Router } from 'express'
 import type { Knex } from 'knex'
-import { forbidden, notFound, parse } from '../errors.ts'
+import { parse } from '../errors.ts'
 import { idParam } from '../http/params.ts'
 import { requireScope } from '../auth/middleware.ts'
-import type { StatusRules } from '../stations/queries.ts'
+import type { StatusRules } from '../stations/status.ts'
 import type { LiveHub } from '../live/hub.ts'
 import { busyHoursQuery, historyQuery, idempotencyKey, ifMatch, reportBody } from './schema.ts'
-import { mayManage } from '../stations/managers.ts'
-import { busyHours, openAlerts, reportHistory, submitReport } from './queries.ts'
+import { openAlerts } from './queries.ts'
+import { busyHours, historyFor, submitReport } from './service.ts'
 
 export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
   const router = Router()
@@ -33,12 +33,7 @@ export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub
   router.get('/stations/:id/reports', requireScope('read'), async (req, res) => {
     const { id } = parse(idParam, req.params, 'path')
     const q = parse(historyQuery, req.query, 'query')
-    if (!(await knex('stations').where({ id }).first()))
-      throw notFound(`Station ${id} does not exist`)
-    if (req.user!.role === 'manager' && !(await mayManage(knex, req.user!, id))) {
-      throw forbidden('You do not manage this station')
-    }
-    res.json(await reportHistory(knex, id, q))
+    res.json(await historyFor(knex, req.user!, id, q))
   })
 
   router.get('/stations/:id/busy-hours', async (req, res) => {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import knexPostgis from 'knex-postgis'
 import { isOpenAt } from './openingHours.ts'
-import { deriveStatus, type LiveStatus, type StatusInput } from './status.ts'
+import { deriveStatus, type LiveStatus, type StatusInput, type StatusRules } from './status.ts'
 import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './schema.ts'
 import { HttpError, notFound } from '../errors.ts'
 import { pointFeaturePage } from '../http/paging.ts'
@@ -38,15 +38,6 @@ export interface Station extends Omit<
   updated_at: string
   status: LiveStatus
 }
-
-export interface StatusRules {
-  now: Date
-  staleAfterMs: number
-}
-
-export const statusRules =
-  (staleAfterMinutes: number, clock: () => Date = () => new Date()) =>
-  (): StatusRules => ({ now: clock(), staleAfterMs: staleAfterMinutes * 60_000 })
 
 /**
  * Everything a station answer needs, live status and supplies included, in one select.

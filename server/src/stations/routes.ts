@@ -12,8 +12,8 @@ import {
   findNearest,
   outline,
   updateStation,
-  type StatusRules,
 } from './queries.ts'
+import type { StatusRules } from './status.ts'
 
 export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
   const router = Router()

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { Knex } from 'knex'
 import vtpbf from 'vt-pbf'
 import { deriveStatus, type StatusInput } from '../stations/status.ts'
-import type { StatusRules } from '../stations/queries.ts'
+import type { StatusRules } from '../stations/status.ts'
 import { queryPrepared } from '../db/prepared.ts'
 
 const tileSql = fs.readFileSync(new URL('./stations-tile.sql', import.meta.url), 'utf8')

@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
-import type { StatusRules } from '../stations/queries.ts'
+import type { StatusRules } from '../stations/status.ts'
 import { tileParams } from './schema.ts'
 import { stationsTile } from './queries.ts'
 

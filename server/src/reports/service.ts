@@ -1,0 +1,167 @@
+import crypto from 'node:crypto'
+import type { Knex } from 'knex'
+import { HttpError, badRequest, forbidden, notFound } from '../errors.ts'
+import type { AuthUser } from '../auth/queries.ts'
+import { toStation, type Station } from '../stations/queries.ts'
+import type { StatusRules } from '../stations/status.ts'
+import { mayManage } from '../stations/managers.ts'
+import type { SupplyLowEvent } from '../live/events.ts'
+import type { HistoryQuery, ReportBody } from './schema.ts'
+import {
+  busyHourRows,
+  claimAndLock,
+  priorRequest,
+  reportHistory,
+  stationExists,
+  stationTimezone,
+  storeAnswer,
+  toAlertEvent,
+  writeReport,
+  type ReportTarget,
+} from './queries.ts'
+
+// What a report may do and what it answers: idempotency, authorization, 404/409/412/422.
+
+/** Highest occupancy a report may give: seats can be exceeded by people standing, within reason. */
+export const maxOccupancy = (capacity: number) => capacity * 2 + 10
+
+export const requestHash = (stationId: number, body: ReportBody, ifMatch?: number) =>
+  crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ stationId, body: canonical(body), ifMatch: ifMatch ?? null }))
+    .digest('hex')
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, canonical(v)]),
+    )
+  }
+  return value
+}
+
+export interface ReportOutcome {
+  status: number
+  body: unknown
+  /** Set only when this request wrote the report (not for a replay). */
+  accepted?: { station: Station; alerts: SupplyLowEvent[] }
+}
+
+function checkReport(station: ReportTarget, user: AuthUser, body: ReportBody, ifMatch?: number) {
+  if (user.role !== 'admin' && !station.manages) throw forbidden('You do not manage this station')
+  if (station.state === 'retired') throw new HttpError(409, 'Conflict', 'This station is retired')
+  if (ifMatch !== undefined && ifMatch !== station.version) {
+    throw new HttpError(
+      412,
+      'Precondition Failed',
+      `The status is at version ${station.version}, not ${ifMatch}`,
+    )
+  }
+  const errors = []
+  if (body.occupancy > maxOccupancy(station.capacity)) {
+    errors.push({
+      path: 'occupancy',
+      message: `at most ${maxOccupancy(station.capacity)} at this station`,
+    })
+  }
+  if ((body.charging_points_in_use ?? 0) > station.charging_points) {
+    errors.push({
+      path: 'charging_points_in_use',
+      message: `this station has ${station.charging_points} charging points`,
+    })
+  }
+  if (errors.length)
+    throw badRequest(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors)
+}
+
+/**
+ * Applies one report exactly once per (user, Idempotency-Key): status update, history row and
+ * low-stock alerts in one transaction, with the answer stored under the key. Three statements,
+ * so a burst of reports does not queue on the connection pool.
+ */
+export async function submitReport(
+  knex: Knex,
+  args: { user: AuthUser; stationId: number; key: string; ifMatch?: number; body: ReportBody },
+  statusRules: () => StatusRules,
+): Promise<ReportOutcome> {
+  const { user, stationId, key, ifMatch, body } = args
+  const hash = requestHash(stationId, body, ifMatch)
+  return knex.transaction(async (trx) => {
+    const station = await claimAndLock(trx, user, key, hash, stationId)
+    if (station && !station.claimed) {
+      const prior = (await priorRequest(trx, user.id, key))!
+      if (prior.request_hash !== hash) {
+        throw new HttpError(
+          422,
+          'Unprocessable Content',
+          'This Idempotency-Key was already used for a different request',
+        )
+      }
+      return { status: prior.status_code, body: prior.response }
+    }
+    if (!station) throw notFound(`Station ${stationId} does not exist`)
+    checkReport(station, user, body, ifMatch)
+
+    const version = (station.version ?? 0) + 1
+    // The clock is read under the lock, and never before the previous version's time: a report
+    // that waited for it must not go back in time (and close an alert before it opened). +1 ms,
+    // the precision we store, keeps the order under a pinned clock.
+    const rules = statusRules()
+    const previous = station.reported_at ? new Date(station.reported_at).getTime() + 1 : 0
+    const reportedAt = new Date(Math.max(rules.now.getTime(), previous))
+    const charging = body.charging_points_in_use ?? station.charging_points_in_use ?? 0
+    const written = await writeReport(trx, {
+      station_id: stationId,
+      user_id: user.id,
+      occupancy: body.occupancy,
+      charging,
+      reported_charging: body.charging_points_in_use ?? null,
+      supplies: body.supplies ?? {},
+      note: body.note ?? null,
+      at: reportedAt,
+      version,
+    })
+    const { claimed: _claimed, manages: _manages, ...row } = station
+    const updated = toStation(
+      {
+        ...row,
+        occupancy: body.occupancy,
+        charging_points_in_use: charging,
+        reported_at: reportedAt,
+        version,
+        supplies: { ...written.supplies_before, ...written.supplies_written },
+      },
+      // Derived at the report's own time, so it is fresh even when the clock lags the history.
+      { ...rules, now: reportedAt },
+    )
+    const alerts = written.opened.map((a) =>
+      toAlertEvent({ ...a, station_id: stationId, station_name: station.name }),
+    )
+    await storeAnswer(trx, user.id, key, 201, updated)
+    return { status: 201, body: updated, accepted: { station: updated, alerts } }
+  })
+}
+
+/** A station's report history: its managers, planners and admins. */
+export async function historyFor(knex: Knex, user: AuthUser, stationId: number, q: HistoryQuery) {
+  if (!(await stationExists(knex, stationId))) throw notFound(`Station ${stationId} does not exist`)
+  if (user.role === 'manager' && !(await mayManage(knex, user, stationId)))
+    throw forbidden('You do not manage this station')
+  return reportHistory(knex, stationId, q)
+}
+
+export async function busyHours(knex: Knex, stationId: number, weeks: number, now: Date) {
+  const timezone = await stationTimezone(knex, stationId)
+  if (!timezone) throw notFound(`Station ${stationId} does not exist`)
+  const from = new Date(now.getTime() - weeks * 7 * 86_400_000)
+  return {
+    station_id: stationId,
+    timezone,
+    weeks,
+    hours: await busyHourRows(knex, stationId, from, now),
+  }
+}
