@@ -1,11 +1,8 @@
-import http from 'node:http'
 import { ConfigError, loadConfig } from './config.ts'
 import { openDatabase } from './db/knex.ts'
 import { migrateLatest } from './db/migrate.ts'
-import { createApp, createLiveHub } from './app.ts'
+import { createServer } from './server.ts'
 import { createLogger } from './logger.ts'
-import { redisAdapter } from './live/redis.ts'
-import { statusRules } from './stations/status.ts'
 import { pruneIdempotencyKeys } from './reports/queries.ts'
 import { describeDemoAccounts, seedDatabase } from '../../seed/seed.ts'
 
@@ -42,15 +39,7 @@ async function main() {
       console.log(describeDemoAccounts(summary))
     }
   }
-  const live = createLiveHub(db, config, statusRules(config.STALE_AFTER_MINUTES), (err) =>
-    logger.error({ err }, 'live update failed'),
-  )
-  const app = createApp({ db, config, logger, live })
-  const server = http.createServer(app)
-  const redis = config.REDIS_URL
-    ? await redisAdapter(config.REDIS_URL, (err) => logger.warn({ err }, 'redis'))
-    : undefined
-  live.attach(server, redis?.adapter)
+  const { server, close } = await createServer({ db, config, logger })
   server.listen(config.PORT, config.HOST, () => {
     logger.info(
       { port: config.PORT, backend: db.backend, startupMs: Date.now() - started },
@@ -68,9 +57,8 @@ async function main() {
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down')
     // Closing Socket.IO closes the HTTP server too.
-    live
-      .close()
-      .then(() => Promise.allSettled([redis?.close(), db.close()]))
+    close()
+      .then(() => db.close())
       .finally(() => process.exit(0))
     setTimeout(() => process.exit(1), 10_000).unref()
   }
