@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import type { Knex } from 'knex'
 import type { GapsQuery, SummaryQuery, SuggestionsQuery, WhatIfBody } from './schema.ts'
+import type { Bbox } from '../../../contract/bbox.ts'
 
 const read = (name: string) => fs.readFileSync(new URL(`./${name}.sql`, import.meta.url), 'utf8')
 const demandCte = read('demand')
@@ -9,8 +10,6 @@ const gapsSql = `WITH ${demandCte},\n${cellsCte},\n${read('gaps')}`
 const suggestionsSql = `WITH ${demandCte},\n${cellsCte},\n${read('suggestions')}`
 const whatIfSql = `WITH ${demandCte},\n${read('what-if')}`
 const summarySql = read('summary')
-
-type Bbox = [number, number, number, number]
 
 /** The WGS 84 / UTM zone of the bbox centre: metric, and true to 0.1 % across all of Hunan. */
 function utmSrid([w, s, e, n]: Bbox): number {

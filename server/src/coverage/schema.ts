@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { latitude, longitude, queryBbox, queryInt, queryNumber } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
+import type { Bbox } from '../../../contract/bbox.ts'
 
 const MAX_CELLS = 250_000
 const MAX_SITES = 100
@@ -18,7 +19,6 @@ const SPEED_KMH: Record<Mode, number> = { walk: 4.5, ebike: 15 }
 /** Streets are not straight: a trip covers about 1.3 times the straight-line distance. */
 const DETOUR = 1.3
 
-type Bbox = [number, number, number, number]
 type Bound = (min: number, max: number) => z.ZodType<number, unknown>
 
 const jsonNumber: Bound = (min, max) => z.number().min(min).max(max)

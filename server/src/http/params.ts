@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Bbox } from '../../../contract/bbox.ts'
 
 // Query strings arrive as text: these turn them into bounded numbers, rejecting empty
 // strings, NaN, Infinity and hex instead of coercing them.
@@ -49,7 +50,7 @@ export const queryBbox = z
       ctx.addIssue({ code: 'custom', message: 'bbox must be four numbers: west,south,east,north' })
       return z.NEVER
     }
-    const [w, s2, e, n] = parts as [number, number, number, number]
+    const [w, s2, e, n] = parts as Bbox
     if (w < -180 || e > 180 || s2 < -90 || n > 90) {
       ctx.addIssue({ code: 'custom', message: 'bbox is outside -180..180, -90..90' })
       return z.NEVER
@@ -58,7 +59,7 @@ export const queryBbox = z
       ctx.addIssue({ code: 'custom', message: 'bbox needs west < east and south < north' })
       return z.NEVER
     }
-    return [w, s2, e, n] as [number, number, number, number]
+    return [w, s2, e, n] as Bbox
   })
   .meta({
     description: 'west,south,east,north in WGS-84 degrees',

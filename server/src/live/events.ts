@@ -3,8 +3,9 @@
  * Type-only: importing it adds nothing to the web bundle.
  */
 import type { Availability, Supply } from '../../../contract/vocabulary.ts'
+import type { Bbox } from '../../../contract/bbox.ts'
 
-export type Bbox = [west: number, south: number, east: number, north: number]
+export type { Bbox }
 
 export interface SupplyState {
   level: number

@@ -6,6 +6,7 @@ import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './sc
 import { HttpError, notFound } from '../errors.ts'
 import { pointFeaturePage } from '../http/paging.ts'
 import { queryPrepared } from '../db/prepared.ts'
+import type { Bbox } from '../../../contract/bbox.ts'
 
 export interface StationRow extends StatusInput {
   id: number
@@ -150,19 +151,17 @@ export async function findNearest(knex: Knex, q: NearestQuery, rules: StatusRule
 }
 
 /** The non-retired stations inside a lon/lat box (geometry GiST index). */
-type BboxArg = readonly [number, number, number, number]
-
-const whereInBbox = (query: Knex.QueryBuilder, [w, s, e, n]: BboxArg) =>
+const whereInBbox = (query: Knex.QueryBuilder, [w, s, e, n]: Readonly<Bbox>) =>
   query
     .whereRaw('s.location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)', [w, s, e, n])
     .whereNot('s.state', 'retired')
 
-export function selectStationsInBbox(knex: Knex, bbox: BboxArg) {
+export function selectStationsInBbox(knex: Knex, bbox: Readonly<Bbox>) {
   return whereInBbox(selectStations(knex), bbox)
 }
 
 /** Whether a bbox holds more than `max` stations: an index count that stops at max + 1. */
-export async function moreStationsInBbox(knex: Knex, bbox: BboxArg, max: number) {
+export async function moreStationsInBbox(knex: Knex, bbox: Readonly<Bbox>, max: number) {
   const upTo = whereInBbox(knex('stations as s').select(knex.raw('1')), bbox).limit(max + 1)
   const row = await knex.from(upTo.as('x')).count<{ n: number | string }[]>({ n: '*' }).first()
   return Number(row?.n) > max

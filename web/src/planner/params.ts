@@ -1,4 +1,5 @@
 import type { Bounds, CoverageParams, TravelMode } from '../shared/api.ts'
+import type { Bbox } from '../../../contract/bbox.ts'
 
 /** Changsha's urban area: where the planner opens unless the address says otherwise. */
 export const CHANGSHA: Bounds = [112.6, 27.95, 113.2, 28.5]
@@ -72,7 +73,7 @@ export function roundBounds(b: Bounds): Bounds {
 function parseBounds(value: string | null): Bounds | null {
   const parts = value?.split(',').map(Number)
   if (!parts || parts.length !== 4 || !parts.every(Number.isFinite)) return null
-  const [w, s, e, n] = parts as [number, number, number, number]
+  const [w, s, e, n] = parts as Bbox
   const valid = w < e && s < n && w >= -180 && e <= 180 && s >= -85 && n <= 85
   return valid ? roundBounds([w, s, e, n]) : null
 }
