@@ -6,7 +6,7 @@ import type {
   StationStatusEvent,
   SubscribeAck,
   SupplyLowEvent,
-} from '../server/src/live/events.ts'
+} from '../contract/live-events.ts'
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 

@@ -9,7 +9,7 @@ import type {
   ClientToServerEvents,
   ServerToClientEvents,
   StationStatusEvent,
-} from '../../server/src/live/events.ts'
+} from '../../contract/live-events.ts'
 
 export type ClientsCommand =
   | { type: 'connect'; mode: 'live'; url: string; bboxes: Bbox[]; cookie?: string }

@@ -12,7 +12,7 @@ import { settle, startCpu } from '../lib/cpu.ts'
 import { login } from '../lib/http.ts'
 import { percentile } from '../lib/stats.ts'
 import seedrandom from 'seedrandom'
-import type { Bbox } from '../../server/src/live/events.ts'
+import type { Bbox } from '../../contract/live-events.ts'
 import type { ClientsCommand, ClientsReply } from './clients.ts'
 import type { BaselineCommand, BaselineReply } from './baseline.ts'
 

@@ -6,7 +6,7 @@ import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testConfig } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
 import { liveClient } from '../../../test/liveClient.ts'
-import type { Bbox, SubscribeAck } from './events.ts'
+import type { Bbox, SubscribeAck } from '../../../contract/live-events.ts'
 
 /** All of Hunan: every seeded station, the largest snapshot a subscribe may ask for. */
 const HUNAN: Bbox = [108.7, 24.6, 114.3, 30.2]

@@ -25,7 +25,7 @@ import {
   type StationStatusEvent,
   type SubscribeAck,
   type SupplyLowEvent,
-} from './events.ts'
+} from '../../../contract/live-events.ts'
 import { MAX_ROOMS_PER_SOCKET, subscribeArgs, unsubscribeArgs } from './schema.ts'
 import { roomsCovering, roomsOf } from './tiles.ts'
 

@@ -5,7 +5,7 @@ import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, signIn, testConfig } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
 import { liveClient } from '../../../test/liveClient.ts'
-import type { Bbox } from './events.ts'
+import type { Bbox } from '../../../contract/live-events.ts'
 
 const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms))
 

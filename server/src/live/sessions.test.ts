@@ -6,7 +6,7 @@ import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, signIn } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
 import { sha256 } from '../auth/passwords.ts'
-import type { Bbox, SupplyLowEvent } from './events.ts'
+import type { Bbox, SupplyLowEvent } from '../../../contract/live-events.ts'
 
 const settle = (ms = 400) => new Promise((r) => setTimeout(r, ms))
 

@@ -1,4 +1,4 @@
-import type { Bbox } from './events.ts'
+import type { Bbox } from '../../../contract/live-events.ts'
 
 /**
  * Live subscriptions are rooms keyed by map tiles. Each station is in one room per level;

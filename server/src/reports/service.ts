@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/queries.ts'
 import { toStation, type Station } from '../stations/queries.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { mayManage } from '../stations/managers.ts'
-import type { SupplyLowEvent } from '../live/events.ts'
+import type { SupplyLowEvent } from '../../../contract/live-events.ts'
 import type { HistoryQuery, ReportBody } from './schema.ts'
 import {
   busyHourRows,

@@ -4,7 +4,7 @@ import type { me } from '../../../server/src/auth/schema.ts'
 import type { ReportBody } from '../../../server/src/reports/schema.ts'
 import type { station } from '../../../server/src/stations/schema.ts'
 import type { Amenity } from '../../../contract/vocabulary.ts'
-import type { SupplyLowEvent } from '../../../server/src/live/events.ts'
+import type { SupplyLowEvent } from '../../../contract/live-events.ts'
 
 export const API = '/api/v1'
 

@@ -8,7 +8,7 @@ import {
   type StationStatusEvent,
   type SubscribeAck,
   type SupplyLowEvent,
-} from '../../../server/src/live/events.ts'
+} from '../../../contract/live-events.ts'
 
 export type { Bbox, StationStatusEvent, SupplyLowEvent }
 

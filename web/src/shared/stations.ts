@@ -4,7 +4,7 @@ import type {
   VectorSourceSpecification,
 } from '@maplibre/maplibre-gl-style-spec'
 import type { Availability } from '../../../contract/vocabulary.ts'
-import type { StationStatusEvent } from '../../../server/src/live/events.ts'
+import type { StationStatusEvent } from '../../../contract/live-events.ts'
 import { API } from './api.ts'
 
 export const STATIONS_SOURCE = 'stations'

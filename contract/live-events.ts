@@ -2,8 +2,8 @@
  * The Socket.IO contract of namespace `/live`, shared by the server and the web app.
  * Type-only: importing it adds nothing to the web bundle.
  */
-import type { Availability, Supply } from '../../../contract/vocabulary.ts'
-import type { Bbox } from '../../../contract/bbox.ts'
+import type { Availability, Supply } from './vocabulary.ts'
+import type { Bbox } from './bbox.ts'
 
 export type { Bbox }
 
