@@ -61,7 +61,7 @@ interface ErrorLike {
 }
 
 export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
-  return (err: unknown, _req, res, _next) => {
+  return (err: unknown, req, res, _next) => {
     let problem: HttpError
     if (err instanceof HttpError) {
       problem = err
@@ -101,6 +101,8 @@ export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
         title: problem.title,
         status: problem.status,
         ...(problem.detail ? { detail: problem.detail } : {}),
+        // Which request this problem is about (RFC 9457), for a report to an operator.
+        instance: req.originalUrl,
         ...(problem.errors ? { errors: problem.errors } : {}),
       })
   }

@@ -7,6 +7,7 @@ export const problem = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string().optional(),
+    instance: z.string().meta({ description: 'The request path (and query) the problem is about' }),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' })
@@ -16,8 +17,11 @@ const reasons: Record<number, string> = {
   401: 'Not signed in',
   403: 'Signed in, but not allowed',
   404: 'Not found',
+  405: 'The path does not take this method (see Allow)',
   409: 'Conflicts with existing data',
   412: 'The resource has changed since the given version',
+  413: 'The body is larger than 100 kB',
+  415: 'The body is not application/json',
   422: 'Idempotency key reused with a different request',
   429: 'Too many requests',
   503: 'Database unavailable',

@@ -31,6 +31,8 @@ function expectProblem(res: request.Response, status: number, title?: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(status)
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
   expect(res.body.status).toBe(status)
+  // The path and query that was asked (superagent keeps the request it sent).
+  expect(res.body.instance).toBe((res as unknown as { req: { path: string } }).req.path)
   if (title) expect(res.body.title).toBe(title)
 }
 

@@ -41,7 +41,7 @@ export const busyHoursQuery = z.strictObject({
   weeks: queryInt(1, 52).default(8).meta({ description: 'How many past weeks to average (1–52)' }),
 })
 
-const report = z
+export const statusReport = z
   .object({
     id: z.number().int(),
     station_id: z.number().int(),
@@ -54,6 +54,16 @@ const report = z
     version: z.number().int(),
   })
   .meta({ id: 'StatusReport' })
+
+export const busyHour = z.object({
+  weekday: z
+    .number()
+    .int()
+    .meta({ description: '1 = Monday … 7 = Sunday, in the station time zone' }),
+  hour: z.number().int(),
+  mean_occupancy: z.number(),
+  reports: z.number().int(),
+})
 
 export function registerReportsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
@@ -90,7 +100,10 @@ export function registerReportsApi(registry: OpenAPIRegistry) {
         description: 'Reports',
         content: {
           'application/json': {
-            schema: z.object({ reports: z.array(report), next_cursor: z.string().nullable() }),
+            schema: z.object({
+              reports: z.array(statusReport),
+              next_cursor: z.string().nullable(),
+            }),
           },
         },
       },
@@ -112,14 +125,7 @@ export function registerReportsApi(registry: OpenAPIRegistry) {
               station_id: z.number().int(),
               timezone: z.string(),
               weeks: z.number().int(),
-              hours: z.array(
-                z.object({
-                  weekday: z.number().int(),
-                  hour: z.number().int(),
-                  mean_occupancy: z.number(),
-                  reports: z.number().int(),
-                }),
-              ),
+              hours: z.array(busyHour),
             }),
           },
         },

@@ -1,14 +1,16 @@
 import type { Feature, FeatureCollection, MultiPolygon, Point, Polygon } from 'geojson'
 import type { z } from 'zod'
 import type { me } from '../../../server/src/auth/schema.ts'
-import type { ReportBody } from '../../../server/src/reports/schema.ts'
+import type { busyHour, ReportBody, statusReport } from '../../../server/src/reports/schema.ts'
+import type { createRequestBody } from '../../../server/src/requests/schema.ts'
 import type { station } from '../../../server/src/stations/schema.ts'
 import type { Amenity } from '../../../contract/vocabulary.ts'
+import type { Bbox } from '../../../contract/bbox.ts'
 import type { SupplyLowEvent } from '../../../contract/live-events.ts'
 
 export const API = '/api/v1'
 
-export type Bounds = [west: number, south: number, east: number, north: number]
+export type Bounds = Bbox
 
 /** Hunan province, the default data set's region. */
 export const HUNAN_BOUNDS: Bounds = [108.8, 24.65, 114.25, 30.1]
@@ -25,24 +27,8 @@ export type NearStation = Station & { distance_m: number }
 export type Me = z.output<typeof me>
 export type { ReportBody, SupplyLowEvent }
 
-export interface Report {
-  id: number
-  occupancy: number
-  charging_points_in_use: number | null
-  supplies: Record<string, number>
-  note: string | null
-  reported_by: string | null
-  reported_at: string
-  version: number
-}
-
-export interface BusyHour {
-  /** 1 = Monday … 7 = Sunday, in the station's time zone. */
-  weekday: number
-  hour: number
-  mean_occupancy: number
-  reports: number
-}
+export type Report = z.output<typeof statusReport>
+export type BusyHour = z.output<typeof busyHour>
 
 export interface NearestFilters {
   amenities: Amenity[]
@@ -50,11 +36,7 @@ export interface NearestFilters {
   available: boolean
 }
 
-export interface StationRequestBody {
-  location: { lon: number; lat: number }
-  note?: string
-  amenities?: Amenity[]
-}
+export type StationRequestBody = z.input<typeof createRequestBody>
 
 export type Outline = Feature<Polygon | MultiPolygon>
 
