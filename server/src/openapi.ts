@@ -1,5 +1,12 @@
 import { z } from 'zod'
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi'
+import { SESSION_COOKIE } from './auth/middleware.ts'
+
+interface OperationObject {
+  operationId?: string
+  security?: Record<string, string[]>[]
+  responses?: Record<string, unknown>
+}
 
 export const problem = z
   .object({
@@ -39,10 +46,34 @@ export function problemResponses(...statuses: number[]) {
   )
 }
 
+const SECURITY: Record<string, string[]>[] = [{ sessionCookie: [] }, { apiToken: [] }]
+
+/** `get /api/v1/stations/{id}/reports` → `getStationsByIdReports`: unique, stable, readable. */
+function operationId(method: string, path: string) {
+  const words = path
+    .replace(/^\/api\/v1\//, '')
+    .split(/[/.-]/)
+    .filter(Boolean)
+    .map((w) => (w.startsWith('{') ? `by_${w.slice(1, -1)}` : w))
+    .flatMap((w) => w.split('_'))
+  return method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')
+}
+
 export function buildOpenApiDocument(register: ((r: OpenAPIRegistry) => void)[]) {
   const registry = new OpenAPIRegistry()
+  registry.registerComponent('securitySchemes', 'sessionCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+    description: 'Set by POST /api/v1/auth/login (browsers)',
+  })
+  registry.registerComponent('securitySchemes', 'apiToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token from POST /api/v1/auth/tokens, with scopes and an expiry',
+  })
   for (const r of register) r(registry)
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Yizhan (驿站) API',
@@ -51,5 +82,15 @@ export function buildOpenApiDocument(register: ((r: OpenAPIRegistry) => void)[])
         'Rest stations for outdoor workers: nearest stations, live status, tiles, auth. ' +
         'Errors are RFC 9457 problem details. GeoJSON coordinates are [lon, lat] (WGS-84).',
     },
+    servers: [{ url: '/', description: 'This server' }],
   })
+  // Every operation gets an id for generated clients and says how to sign in: those that can
+  // answer 401 take a session or a token, the rest nothing.
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries(item as Record<string, OperationObject>)) {
+      op.operationId ??= operationId(method, path)
+      op.security ??= op.responses?.['401'] ? SECURITY : []
+    }
+  }
+  return doc
 }

@@ -49,8 +49,11 @@ export function registerAuthApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'post',
     path: '/api/v1/auth/login',
-    summary: 'Sign in; sets an HttpOnly SameSite session cookie. Rate-limited per address.',
+    summary:
+      'Sign in; sets an HttpOnly SameSite session cookie. Rate-limited per address and per account.',
     tags: ['auth'],
+    // Answers 401 for a wrong password, but needs no credential.
+    security: [],
     request: { body: { content: { 'application/json': { schema: loginBody } } } },
     responses: {
       200: { description: 'Signed in', content: { 'application/json': { schema: me } } },

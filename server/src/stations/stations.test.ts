@@ -106,6 +106,22 @@ describeEachBackend('stations API', (db) => {
     const res = await request(app).get('/api/v1/openapi.json')
     expect(res.status).toBe(200)
     expect(res.body.openapi).toBe('3.1.0')
+    expect(Object.keys(res.body.components.securitySchemes).sort()).toEqual([
+      'apiToken',
+      'sessionCookie',
+    ])
+    const ops = Object.values(res.body.paths).flatMap((item) =>
+      Object.values(
+        item as Record<string, { operationId: string; security?: unknown[]; responses: object }>,
+      ),
+    )
+    const ids = ops.map((op) => op.operationId)
+    expect(ids.every(Boolean) && new Set(ids).size === ids.length).toBe(true)
+    expect(ids).toContain('getStationsNearest')
+    for (const op of ops) {
+      const signedIn = '401' in op.responses && op.operationId !== 'postAuthLogin'
+      expect(op.security?.length, op.operationId).toBe(signedIn ? 2 : 0)
+    }
     for (const p of [
       '/api/v1/stations/nearest',
       '/api/v1/stations/{id}',
