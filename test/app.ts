@@ -27,6 +27,14 @@ export async function signIn(
   return cookie.split(';')[0]!
 }
 
+/** The smallest valid body of POST /api/v1/stations, in Changsha. */
+export const stationBody = (code: string) => ({
+  code,
+  name: '测试驿站',
+  location: { lon: 112.9, lat: 28.2 },
+  capacity: 4,
+})
+
 /** The admin's and manager001's session cookies, and a station manager001 manages. */
 export async function adminAndManager(app: Express) {
   const admin = await signIn(app, 'admin')

@@ -2,11 +2,11 @@ import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend, TEST_PASSWORD } from '../../../test/db.ts'
-import { signIn, testApp } from '../../../test/app.ts'
+import { signIn, stationBody, testApp } from '../../../test/app.ts'
 import { createApp } from '../app.ts'
 import { testConfig } from '../../../test/app.ts'
 
-const newStation = { code: 'HN-AUTH-1', name: 'x', location: { lon: 112, lat: 28 }, capacity: 4 }
+const newStation = stationBody('HN-AUTH-1')
 
 describeEachBackend('auth', (db) => {
   let app: Express

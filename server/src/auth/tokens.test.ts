@@ -2,15 +2,9 @@ import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
-import { adminAndManager, testApp } from '../../../test/app.ts'
+import { adminAndManager, stationBody, testApp } from '../../../test/app.ts'
 
 const DAY_MS = 86_400_000
-const newStation = (code: string) => ({
-  code,
-  name: 'x',
-  location: { lon: 112.9, lat: 28.2 },
-  capacity: 4,
-})
 
 describeEachBackend('API tokens: scopes, expiry, minting', (db) => {
   let app: Express
@@ -59,7 +53,7 @@ describeEachBackend('API tokens: scopes, expiry, minting', (db) => {
     const create = await request(app)
       .post('/api/v1/stations')
       .set(bearer(read.body.token))
-      .send(newStation('HN-TOKEN-READ'))
+      .send(stationBody('HN-TOKEN-READ'))
     expect(create.status).toBe(403)
     expect(create.body.detail).toMatch(/scope admin/)
     expect(await db().knex('stations').count({ n: '*' })).toEqual(before)
@@ -74,7 +68,7 @@ describeEachBackend('API tokens: scopes, expiry, minting', (db) => {
     const created = await request(app)
       .post('/api/v1/stations')
       .set(bearer(adminToken.body.token))
-      .send(newStation('HN-TOKEN-ADMIN'))
+      .send(stationBody('HN-TOKEN-ADMIN'))
     expect(created.status).toBe(201)
 
     const kiosk = await mint(manager, { name: 'kiosk', scopes: ['report'] })

@@ -4,17 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend, TEST_PASSWORD } from '../../../test/db.ts'
-import { adminAndManager, signIn, testApp, testConfig } from '../../../test/app.ts'
+import { adminAndManager, signIn, stationBody, testApp, testConfig } from '../../../test/app.ts'
 import { loadConfig } from '../config.ts'
 import { createLogger } from '../logger.ts'
 
 const NUL = 'a\u0000b'
-const newStation = {
-  code: 'HN-GUARD-1',
-  name: '驿站',
-  location: { lon: 112.9, lat: 28.2 },
-  capacity: 4,
-}
+const newStation = stationBody('HN-GUARD-1')
 
 /** Rows every write of these tests could touch: unchanged after a refused request. */
 async function footprint(knex: import('knex').Knex) {
