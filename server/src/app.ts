@@ -10,10 +10,9 @@ import type { Database } from './db/knex.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { createLogger } from './logger.ts'
 import { methodNotAllowed, rejectNul, requireJsonBody, sameOriginWrites } from './http/guards.ts'
-import { buildOpenApiDocument } from './openapi.ts'
+import { apiDocument } from './apiDocument.ts'
 import { authenticate } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
-import { registerAuthApi } from './auth/schema.ts'
 import { stationRoutes } from './stations/routes.ts'
 import { statusRules, type StatusRules } from './stations/status.ts'
 import { managersOf } from './stations/managers.ts'
@@ -21,18 +20,12 @@ import { openAlerts } from './reports/queries.ts'
 import type { AuthUser } from './auth/queries.ts'
 import { LiveHub } from './live/hub.ts'
 import { reportRoutes } from './reports/routes.ts'
-import { registerReportsApi } from './reports/schema.ts'
-import { registerStationsApi } from './stations/schema.ts'
 import { tileRoutes } from './tiles/routes.ts'
-import { registerTilesApi } from './tiles/schema.ts'
 import { healthRoutes } from './health/routes.ts'
 import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
-import { registerMetaApi } from './meta/schema.ts'
 import { coverageRoutes } from './coverage/routes.ts'
-import { registerCoverageApi } from './coverage/schema.ts'
 import { stationRequestRoutes } from './requests/routes.ts'
-import { registerStationRequestsApi } from './requests/schema.ts'
 
 export interface AppDeps {
   db: Database
@@ -95,15 +88,7 @@ export function createApp(deps: AppDeps) {
   app.use(metrics.middleware)
   app.use(healthRoutes(knex, metrics.registry, config.METRICS_TOKEN))
 
-  const openapi = buildOpenApiDocument([
-    registerStationsApi,
-    registerTilesApi,
-    registerAuthApi,
-    registerMetaApi,
-    registerReportsApi,
-    registerCoverageApi,
-    registerStationRequestsApi,
-  ])
+  const openapi = apiDocument()
   const api = express.Router()
   api.use(requireJsonBody)
   api.use(express.json({ limit: '100kb' }))

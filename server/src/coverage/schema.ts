@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
-import { latitude, longitude, queryBbox, queryInt, queryNumber } from '../http/params.ts'
+import { bbox, latitude, longitude, queryBbox, queryInt, queryNumber } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 
@@ -114,7 +114,7 @@ const withReach = <T extends Reach>(q: T) => ({ ...q, reach_m: reachMetres(q) })
 
 const bboxParam = queryBbox.meta({
   description: `west,south,east,north in WGS-84 degrees, at most ${MAX_BBOX_SPAN_DEG}° each way`,
-  example: '112.6,27.95,113.2,28.5',
+  example: [112.6, 27.95, 113.2, 28.5],
 })
 
 const cellParam = queryInt(100, 20_000)
@@ -176,15 +176,10 @@ export type SummaryQuery = z.output<typeof summaryQuery>
 const site = z.tuple([longitude, latitude]).meta({ description: '[lon, lat] in WGS-84 degrees' })
 
 const whatIfFields = z.strictObject({
-  bbox: z
-    .tuple([longitude, latitude, longitude, latitude])
-    .refine(([w, s, e, n]) => w < e && s < n, {
-      message: 'bbox needs west < east and south < north',
-    })
-    .meta({
-      description: '[west, south, east, north] in WGS-84 degrees',
-      example: [112.6, 27.95, 113.2, 28.5],
-    }),
+  bbox: bbox.meta({
+    description: '[west, south, east, north] in WGS-84 degrees',
+    example: [112.6, 27.95, 113.2, 28.5],
+  }),
   ...reachShape(jsonNumber, jsonInt),
   sites: z
     .array(site)

@@ -1,69 +1,81 @@
 import { z } from 'zod'
-import type { Bbox } from '../../../contract/bbox.ts'
 
-// Query strings arrive as text: these turn them into bounded numbers, rejecting empty
-// strings, NaN, Infinity and hex instead of coercing them.
-const decimal = z
-  .string({
-    error: (i) => (i.input === undefined ? 'required' : 'must be given once, as a number'),
-  })
-  .regex(/^[-+]?(\d+\.?\d*|\.\d+)$/, 'must be a decimal number')
-  .transform(Number)
+// Query strings arrive as text: these turn them into bounded numbers, booleans and lists,
+// rejecting empty strings, NaN, Infinity and hex instead of coercing them. They are
+// preprocessors so that the OpenAPI document shows the type a client sends (`lat: number`).
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)$/
 
-export const queryNumber = (min: number, max: number) => decimal.pipe(z.number().min(min).max(max))
+function decimal(input: unknown, ctx: z.RefinementCtx) {
+  if (typeof input === 'string' && DECIMAL.test(input)) return Number(input)
+  const message =
+    input === undefined
+      ? 'required'
+      : typeof input === 'string'
+        ? 'must be a decimal number'
+        : 'must be given once, as a number'
+  ctx.addIssue({ code: 'custom', message })
+  return z.NEVER
+}
+
+export const queryNumber = (min: number, max: number) =>
+  z.preprocess(decimal, z.number().min(min).max(max))
 
 export const queryInt = (min: number, max: number) =>
-  decimal.pipe(z.number().int().min(min).max(max))
+  z.preprocess(decimal, z.number().int().min(min).max(max))
 
-export const queryBool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1')
+const BOOLEANS: Record<string, boolean> = { true: true, '1': true, false: false, '0': false }
 
-/** A comma-separated list whose items must all come from `values`. */
+export const queryBool = z.preprocess((input, ctx) => {
+  const value = typeof input === 'string' ? BOOLEANS[input] : undefined
+  if (value !== undefined) return value
+  ctx.addIssue({ code: 'custom', message: 'must be true, false, 1 or 0' })
+  return z.NEVER
+}, z.boolean())
+
+/** A comma-separated list (`form` style, not exploded) whose items must all come from `values`. */
 export function queryList<T extends string>(
   values: readonly [T, ...T[]],
   maxItems = values.length,
 ) {
   return z
-    .string()
-    .max(1000)
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
+    .preprocess(
+      (input, ctx) => {
+        if (typeof input === 'string' && input.length <= 1000)
+          return input
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        ctx.addIssue({ code: 'custom', message: 'must be given once, as a comma-separated list' })
+        return z.NEVER
+      },
+      z.array(z.enum(values)).max(maxItems),
     )
-    .pipe(z.array(z.enum(values)).max(maxItems))
-    .meta({ description: `Comma-separated, from: ${values.join(', ')}` })
+    .meta({ param: { style: 'form', explode: false } })
 }
 
 export const longitude = z.number().min(-180).max(180)
 export const latitude = z.number().min(-90).max(90)
 
-/** `w,s,e,n` in WGS-84 degrees; w < e and s < n (no antimeridian crossing: not needed for China). */
+/** `[west, south, east, north]` in WGS-84 degrees (no antimeridian crossing: not needed for China). */
+export const bbox = z
+  .tuple([longitude, latitude, longitude, latitude])
+  .refine(([w, s, e, n]) => w < e && s < n, { message: 'bbox needs west < east and south < north' })
+
+/** `w,s,e,n` in a query string. */
 export const queryBbox = z
-  .string()
-  .max(200)
-  .transform((s, ctx) => {
-    const parts = s.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)))
-    if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) {
-      ctx.addIssue({ code: 'custom', message: 'bbox must be four numbers: west,south,east,north' })
-      return z.NEVER
-    }
-    const [w, s2, e, n] = parts as Bbox
-    if (w < -180 || e > 180 || s2 < -90 || n > 90) {
-      ctx.addIssue({ code: 'custom', message: 'bbox is outside -180..180, -90..90' })
-      return z.NEVER
-    }
-    if (w >= e || s2 >= n) {
-      ctx.addIssue({ code: 'custom', message: 'bbox needs west < east and south < north' })
-      return z.NEVER
-    }
-    return [w, s2, e, n] as Bbox
-  })
+  .preprocess((input, ctx) => {
+    const parts =
+      typeof input === 'string' && input.length <= 200
+        ? input.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)))
+        : []
+    if (parts.length === 4 && parts.every(Number.isFinite)) return parts
+    ctx.addIssue({ code: 'custom', message: 'bbox must be four numbers: west,south,east,north' })
+    return z.NEVER
+  }, bbox)
   .meta({
     description: 'west,south,east,north in WGS-84 degrees',
-    example: '112.8,28.1,113.1,28.3',
+    example: [112.8, 28.1, 113.1, 28.3],
+    param: { style: 'form', explode: false },
   })
 
 /** The largest value of an `integer` id column; `bigint` ids are read up to Number.MAX_SAFE_INTEGER. */

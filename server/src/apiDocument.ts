@@ -1,0 +1,27 @@
+import { pathToFileURL } from 'node:url'
+import { buildOpenApiDocument } from './openapi.ts'
+import { registerAuthApi } from './auth/schema.ts'
+import { registerCoverageApi } from './coverage/schema.ts'
+import { registerMetaApi } from './meta/schema.ts'
+import { registerReportsApi } from './reports/schema.ts'
+import { registerStationRequestsApi } from './requests/schema.ts'
+import { registerStationsApi } from './stations/schema.ts'
+import { registerTilesApi } from './tiles/schema.ts'
+
+/** The API's OpenAPI document, built from each feature's zod schemas. */
+export function apiDocument() {
+  return buildOpenApiDocument([
+    registerStationsApi,
+    registerTilesApi,
+    registerAuthApi,
+    registerMetaApi,
+    registerReportsApi,
+    registerCoverageApi,
+    registerStationRequestsApi,
+  ])
+}
+
+// `npm run openapi` prints it, for client generators and linters that want a file.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.stdout.write(JSON.stringify(apiDocument(), null, 2) + '\n')
+}
