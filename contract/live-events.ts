@@ -2,31 +2,22 @@
  * The Socket.IO contract of namespace `/live`, shared by the server and the web app.
  * Type-only: importing it adds nothing to the web bundle.
  */
-import type { Availability, Supply } from './vocabulary.ts'
+import type { z } from 'zod'
+import type { liveStatus } from '../server/src/stations/schema.ts'
+import type { supplyAlert } from '../server/src/reports/schema.ts'
 import type { Bbox } from './bbox.ts'
 
 export type { Bbox }
 
-export interface SupplyState {
-  level: number
-  low: boolean
-}
+export type LiveStatus = z.output<typeof liveStatus>
 
-/** A station's live status as pushed to maps and lists. */
+/** A station's live status as pushed to maps and lists: `status` is the API's status object. */
 export interface StationStatusEvent {
   id: number
-  occupancy: number
   capacity: number
-  available_spaces: number
   charging_points: number
-  charging_points_in_use: number
-  supplies: Partial<Record<Supply, SupplyState>>
-  availability: Availability
-  open_now: boolean
-  stale: boolean
-  reported_at: string | null
-  version: number
   location: { lon: number; lat: number }
+  status: LiveStatus
 }
 
 export interface StationChangedEvent {
@@ -43,15 +34,8 @@ export interface StationChangedEvent {
   status: StationStatusEvent
 }
 
-export interface SupplyLowEvent {
-  alert_id: number
-  station_id: number
-  station_name: string
-  item: Supply
-  level: number
-  threshold: number
-  opened_at: string
-}
+/** A low-stock alert, as GET /api/v1/alerts lists them. */
+export type SupplyLowEvent = z.output<typeof supplyAlert>
 
 export type SubscribeAck =
   | {

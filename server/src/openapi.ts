@@ -5,7 +5,8 @@ import { SESSION_COOKIE } from './auth/middleware.ts'
 interface OperationObject {
   operationId?: string
   security?: Record<string, string[]>[]
-  responses?: Record<string, unknown>
+  requestBody?: unknown
+  responses: Record<string, unknown>
 }
 
 export const problem = z
@@ -30,20 +31,27 @@ const reasons: Record<number, string> = {
   413: 'The body is larger than 100 kB',
   415: 'The body is not application/json',
   422: 'Idempotency key reused with a different request',
-  429: 'Too many requests',
-  503: 'Database unavailable',
+  429: 'Too many requests; see Retry-After',
+  503: 'The database is unreachable or the query took too long; see Retry-After',
+}
+
+const retryAfter = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again',
+    schema: { type: 'integer' as const, minimum: 0 },
+  },
+}
+
+function problemResponse(status: number, schema: unknown) {
+  return {
+    description: reasons[status] ?? 'Error',
+    ...(status === 429 || status === 503 ? { headers: retryAfter } : {}),
+    content: { 'application/problem+json': { schema } },
+  }
 }
 
 export function problemResponses(...statuses: number[]) {
-  return Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      {
-        description: reasons[s] ?? 'Error',
-        content: { 'application/problem+json': { schema: problem } },
-      },
-    ]),
-  )
+  return Object.fromEntries(statuses.map((s) => [s, problemResponse(s, problem)]))
 }
 
 const SECURITY: Record<string, string[]>[] = [{ sessionCookie: [] }, { apiToken: [] }]
@@ -84,12 +92,17 @@ export function buildOpenApiDocument(register: ((r: OpenAPIRegistry) => void)[])
     },
     servers: [{ url: '/', description: 'This server' }],
   })
-  // Every operation gets an id for generated clients and says how to sign in: those that can
-  // answer 401 take a session or a token, the rest nothing.
+  // What every operation shares is added here: an id for generated clients; how to sign in
+  // (those that can answer 401 take a session or a token, the rest nothing); the answers any
+  // request can get (a NUL byte in the query is 400; the database down; a body too large or
+  // not JSON).
+  const problemRef = { $ref: '#/components/schemas/Problem' }
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(item as Record<string, OperationObject>)) {
       op.operationId ??= operationId(method, path)
-      op.security ??= op.responses?.['401'] ? SECURITY : []
+      op.security ??= op.responses['401'] ? SECURITY : []
+      const statuses = op.requestBody ? [400, 413, 415, 503] : [400, 503]
+      for (const status of statuses) op.responses[status] ??= problemResponse(status, problemRef)
     }
   }
   return doc

@@ -36,6 +36,17 @@ const tokenInfo = {
   expires_at: z.iso.datetime(),
 }
 
+const apiToken = z
+  .object({
+    ...tokenInfo,
+    created_at: z.iso.datetime(),
+    last_used_at: z.iso.datetime().nullable(),
+    revoked_at: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'ApiToken' })
+
+export const tokensResponse = z.object({ tokens: z.array(apiToken) })
+
 export const me = z
   .object({
     id: z.number().int(),
@@ -49,28 +60,35 @@ export function registerAuthApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'post',
     path: '/api/v1/auth/login',
-    summary:
-      'Sign in; sets an HttpOnly SameSite session cookie. Rate-limited per address and per account.',
+    summary: 'Sign in',
+    description:
+      'Sets an HttpOnly SameSite session cookie. Failed attempts are limited per address and ' +
+      'per account (429 with Retry-After). From another origin than the trusted ones, 403.',
     tags: ['auth'],
     // Answers 401 for a wrong password, but needs no credential.
     security: [],
     request: { body: { content: { 'application/json': { schema: loginBody } } } },
     responses: {
       200: { description: 'Signed in', content: { 'application/json': { schema: me } } },
-      ...problemResponses(400, 401, 429),
+      ...problemResponses(400, 401, 403, 429),
     },
   })
   registry.registerPath({
     method: 'post',
     path: '/api/v1/auth/logout',
-    summary: 'Sign out (ends the session)',
+    summary: 'Sign out',
+    description:
+      'Ends the session (and its live connections) and clears the cookie; without a session ' +
+      'it only clears the cookie.',
     tags: ['auth'],
-    responses: { 204: { description: 'Signed out' } },
+    security: [],
+    responses: { 204: { description: 'Signed out' }, ...problemResponses(403) },
   })
   registry.registerPath({
     method: 'get',
     path: '/api/v1/auth/me',
-    summary: 'The signed-in user, its role and the stations it manages',
+    summary: 'The signed-in user',
+    description: 'Its name, role and the stations it manages.',
     tags: ['auth'],
     responses: {
       200: { description: 'The user', content: { 'application/json': { schema: me } } },
@@ -80,8 +98,10 @@ export function registerAuthApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'post',
     path: '/api/v1/auth/tokens',
-    summary:
-      'Create an API token for the signed-in user (from a browser session, not with another token); the token is shown once. Send it as `Authorization: Bearer …`.',
+    summary: 'Create an API token',
+    description:
+      'For the signed-in user, from a browser session (not with another token). The secret is ' +
+      'shown once; send it as `Authorization: Bearer …`. Its scopes never exceed the role.',
     tags: ['auth'],
     request: { body: { content: { 'application/json': { schema: tokenBody } } } },
     responses: {
@@ -89,7 +109,10 @@ export function registerAuthApi(registry: OpenAPIRegistry) {
         description: 'Created',
         content: {
           'application/json': {
-            schema: z.object({ ...tokenInfo, token: z.string() }),
+            schema: z.object({
+              ...tokenInfo,
+              token: z.string().meta({ description: 'The secret, shown only here' }),
+            }),
           },
         },
       },
@@ -99,14 +122,23 @@ export function registerAuthApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/auth/tokens',
-    summary: "The signed-in user's API tokens (never the secrets)",
+    summary: 'List your API tokens',
+    description:
+      "The signed-in user's API tokens, revoked and expired ones too; never the secrets.",
     tags: ['auth'],
-    responses: { 200: { description: 'Tokens' }, ...problemResponses(401) },
+    responses: {
+      200: {
+        description: 'Tokens, oldest first',
+        content: { 'application/json': { schema: tokensResponse } },
+      },
+      ...problemResponses(401),
+    },
   })
   registry.registerPath({
     method: 'delete',
     path: '/api/v1/auth/tokens/{id}',
-    summary: 'Revoke one of your API tokens; live connections made with it are closed at once',
+    summary: 'Revoke an API token',
+    description: 'One of your own tokens; live connections made with it are closed at once.',
     tags: ['auth'],
     request: { params: idParam },
     responses: { 204: { description: 'Revoked' }, ...problemResponses(401, 404) },

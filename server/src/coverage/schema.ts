@@ -3,19 +3,27 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { bbox, latitude, longitude, queryBbox, queryInt, queryNumber } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
+import {
+  COVERAGE_DEFAULTS,
+  COVERAGE_LIMITS,
+  MAX_WHAT_IF_SITES,
+  TRAVEL_MODES,
+  type TravelMode,
+} from '../../../contract/coverage.ts'
 
 const MAX_CELLS = 250_000
-const MAX_SITES = 100
-const DEFAULT_RADIUS_M = 1000
-const MAX_RADIUS_M = 10_000
-const MAX_MINUTES = 30
 // The grid lies in one UTM zone: 6° from its central meridian the scale is still within 0.4 %.
 // All of Hunan spans 5.5°.
 const MAX_BBOX_SPAN_DEG = 12
 
-const MODES = ['walk', 'ebike'] as const
-type Mode = (typeof MODES)[number]
-const SPEED_KMH: Record<Mode, number> = { walk: 4.5, ebike: 15 }
+const {
+  radius_m: RADIUS,
+  minutes: MINUTES,
+  cell_m: CELL,
+  k: K,
+  min_stations: MIN_STATIONS,
+} = COVERAGE_LIMITS
+const SPEED_KMH: Record<TravelMode, number> = { walk: 4.5, ebike: 15 }
 /** Streets are not straight: a trip covers about 1.3 times the straight-line distance. */
 const DETOUR = 1.3
 
@@ -28,26 +36,28 @@ const reachDoc =
   'Reach is `radius_m` (straight line, on the sphere), or `minutes` of travel by `mode`: ' +
   `walking ${SPEED_KMH.walk} km/h, e-bike ${SPEED_KMH.ebike} km/h, divided by a detour factor ` +
   `of ${DETOUR} (15 walking minutes ≈ 865 m, 15 e-bike minutes ≈ 2,885 m). Without either, ` +
-  `radius_m is ${DEFAULT_RADIUS_M}. Only active stations count.`
+  `radius_m is ${COVERAGE_DEFAULTS.radius_m}. Only active stations count.`
 
 function reachShape(num: Bound, int: Bound) {
   return {
-    radius_m: num(10, MAX_RADIUS_M)
+    radius_m: num(...RADIUS)
       .optional()
-      .meta({ description: `Reach in metres (10–${MAX_RADIUS_M}; default ${DEFAULT_RADIUS_M})` }),
-    minutes: num(1, MAX_MINUTES)
+      .meta({
+        description: `Reach in metres (${RADIUS.join('–')}; default ${COVERAGE_DEFAULTS.radius_m})`,
+      }),
+    minutes: num(...MINUTES)
       .optional()
-      .meta({ description: `Reach in minutes of travel by mode (1–${MAX_MINUTES})` }),
+      .meta({ description: `Reach in minutes of travel by mode (${MINUTES.join('–')})` }),
     mode: z
-      .enum(MODES)
+      .enum(TRAVEL_MODES)
       .optional()
       .meta({ description: 'How the minutes are travelled (with minutes only; default walk)' }),
-    min_stations: int(1, 5)
-      .default(1)
+    min_stations: int(...MIN_STATIONS)
+      .default(COVERAGE_DEFAULTS.min_stations)
       .meta({
         description:
           'Demand counts as covered when at least this many active stations are within reach ' +
-          '(1–5; 2 is the federation target of cross coverage)',
+          `(${MIN_STATIONS.join('–')}; 2 is the federation target of cross coverage)`,
       }),
   }
 }
@@ -55,12 +65,12 @@ function reachShape(num: Bound, int: Bound) {
 interface Reach {
   radius_m?: number
   minutes?: number
-  mode?: Mode
+  mode?: TravelMode
 }
 
 /** The reach in metres; minutes become a distance at the mode's speed over the detour factor. */
 function reachMetres(q: Reach): number {
-  if (q.minutes === undefined) return q.radius_m ?? DEFAULT_RADIUS_M
+  if (q.minutes === undefined) return q.radius_m ?? COVERAGE_DEFAULTS.radius_m
   return (((SPEED_KMH[q.mode ?? 'walk'] * 1000) / 60) * q.minutes) / DETOUR
 }
 
@@ -117,11 +127,11 @@ const bboxParam = queryBbox.meta({
   example: [112.6, 27.95, 113.2, 28.5],
 })
 
-const cellParam = queryInt(100, 20_000)
-  .default(500)
+const cellParam = queryInt(...CELL)
+  .default(COVERAGE_DEFAULTS.cell_m)
   .meta({
     description:
-      'Hexagon size in metres (100–20,000) as ST_HexagonGrid defines it: the edge length, ' +
+      `Hexagon size in metres (${CELL.join('–')}) as ST_HexagonGrid defines it: the edge length, ` +
       'which is also the circumradius (centre to corner); neighbouring centres are √3·cell_m ' +
       'apart. The grid lies in the UTM zone of the bbox centre. ' +
       `At most ${MAX_CELLS.toLocaleString('en')} cells per bbox.`,
@@ -148,7 +158,9 @@ const suggestionsParams = z.strictObject({
   bbox: bboxParam,
   ...reachShape(queryNumber, queryInt),
   cell_m: cellParam,
-  k: queryInt(1, 50).default(10).meta({ description: 'How many sites to suggest (1–50)' }),
+  k: queryInt(...K)
+    .default(COVERAGE_DEFAULTS.k)
+    .meta({ description: `How many sites to suggest (${K.join('–')})` }),
 })
 export const suggestionsQuery = suggestionsParams
   .superRefine((q, ctx) => {
@@ -184,8 +196,8 @@ const whatIfFields = z.strictObject({
   sites: z
     .array(site)
     .min(1)
-    .max(MAX_SITES)
-    .meta({ description: `Hypothetical new stations (1–${MAX_SITES}), active` }),
+    .max(MAX_WHAT_IF_SITES)
+    .meta({ description: `Hypothetical new stations (1–${MAX_WHAT_IF_SITES}), active` }),
 })
 export const whatIfBody = whatIfFields
   .superRefine((q, ctx) => {
@@ -200,7 +212,7 @@ const ratio = z
   .nullable()
   .meta({ description: 'covered_demand / total_demand; null when there is no demand' })
 
-const coverageTotals = z
+export const coverageTotals = z
   .object({
     total_demand: z
       .number()
@@ -213,14 +225,17 @@ const coverageTotals = z
   })
   .meta({ id: 'CoverageTotals' })
 
-const query = z.record(z.string(), z.unknown()).meta({
-  description: 'The request as understood, with defaults and reach_m, the reach in metres',
-})
+const query = z
+  .looseObject({ reach_m: z.number().meta({ description: 'The reach in metres' }) })
+  .meta({ description: 'The request as understood, with its defaults' })
 
-const gapCell = z.object({
+export const gapCell = z.object({
   type: z.literal('Feature'),
   id: z.string().meta({ description: '"i,j": the hexagon index in this request’s grid' }),
-  geometry: z.object({ type: z.literal('Polygon'), coordinates: z.array(z.unknown()) }),
+  geometry: z.object({
+    type: z.literal('Polygon'),
+    coordinates: z.array(z.array(z.tuple([z.number(), z.number()]))),
+  }),
   properties: z.object({
     demand: z.number(),
     covered_demand: z.number().meta({ description: 'Exact, per point' }),
@@ -239,7 +254,7 @@ const gapCell = z.object({
   }),
 })
 
-const gapsResponse = z.object({
+export const gapsResponse = z.object({
   type: z.literal('FeatureCollection'),
   query,
   summary: coverageTotals.extend({
@@ -269,13 +284,13 @@ const suggestion = z.object({
   coverage_ratio: ratio,
 })
 
-const suggestionsResponse = z.object({
+export const suggestionsResponse = z.object({
   query,
   summary: coverageTotals.meta({ description: 'Before any new site' }),
   suggestions: z.array(suggestion),
 })
 
-const summaryResponse = z.object({
+export const summaryResponse = z.object({
   query,
   total: coverageTotals,
   cities: z.array(
@@ -286,7 +301,7 @@ const summaryResponse = z.object({
   ),
 })
 
-const whatIfResponse = z.object({
+export const whatIfResponse = z.object({
   query,
   before: coverageTotals,
   after: coverageTotals,

@@ -1,3 +1,6 @@
+import { z } from 'zod'
+import { latitude, longitude } from './params.ts'
+
 /**
  * Keyset paging by id: the query asks for `limit + 1` rows ordered by id, and the extra row
  * only says there is a next page, whose cursor is the last id shown.
@@ -26,4 +29,26 @@ export function pointFeaturePage<
     }),
     next_cursor,
   }
+}
+
+/** The OpenAPI schema of a `pointFeaturePage` whose features have these properties. */
+export function pointFeaturePageSchema<P extends z.ZodType>(properties: P) {
+  return z.object({
+    type: z.literal('FeatureCollection'),
+    features: z.array(
+      z.object({
+        type: z.literal('Feature'),
+        id: z.number().int(),
+        geometry: z.object({
+          type: z.literal('Point'),
+          coordinates: z.tuple([longitude, latitude]).meta({ description: '[lon, lat], WGS-84' }),
+        }),
+        properties,
+      }),
+    ),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
 }

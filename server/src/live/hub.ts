@@ -70,18 +70,10 @@ export type LiveConfig = Pick<
 export function toStatusEvent(s: Station): StationStatusEvent {
   return {
     id: s.id,
-    occupancy: s.status.occupancy,
     capacity: s.capacity,
-    available_spaces: s.status.available_spaces,
     charging_points: s.charging_points,
-    charging_points_in_use: s.status.charging_points_in_use,
-    supplies: s.status.supplies,
-    availability: s.status.availability,
-    open_now: s.status.open_now,
-    stale: s.status.stale,
-    reported_at: s.status.reported_at,
-    version: s.status.version,
     location: s.location,
+    status: s.status,
   }
 }
 
@@ -392,7 +384,7 @@ export class LiveHub {
     let statuses = this.pending.get(room)
     if (!statuses) this.pending.set(room, (statuses = new Map()))
     const known = statuses.get(event.id)
-    if (!known || known.version < event.version) statuses.set(event.id, event)
+    if (!known || known.status.version < event.status.version) statuses.set(event.id, event)
     this.flushTimer ??= setTimeout(() => this.flush(), this.config.LIVE_BATCH_MS)
   }
 

@@ -60,11 +60,12 @@ describeEachBackend('live updates over /live', (db) => {
     expect(ack.stations.map((s) => s.id).sort((a, b) => a - b)).toEqual(ids)
     const api = await request(server.url).get(`/api/v1/stations/${station.id}`)
     const mine = ack.stations.find((s) => s.id === station.id)!
-    expect(mine).toMatchObject({
-      occupancy: api.body.status.occupancy,
-      availability: api.body.status.availability,
-      version: api.body.status.version,
-      supplies: api.body.status.supplies,
+    expect(mine).toEqual({
+      id: station.id,
+      capacity: api.body.capacity,
+      charging_points: api.body.charging_points,
+      location: api.body.location,
+      status: api.body.status,
     })
   })
 
@@ -80,14 +81,12 @@ describeEachBackend('live updates over /live', (db) => {
     )
     const res = await report({ occupancy: 1 })
     expect(res.status).toBe(201)
-    await expect.poll(() => inside.statuses.get(station.id)?.version).toBe(res.body.status.version)
-    const got = inside.received.find((s) => s.version === res.body.status.version)!
-    expect(got).toMatchObject({
-      id: station.id,
-      occupancy: 1,
-      capacity: station.capacity,
-      availability: res.body.status.availability,
-    })
+    await expect
+      .poll(() => inside.statuses.get(station.id)?.status.version)
+      .toBe(res.body.status.version)
+    const got = inside.received.find((s) => s.status.version === res.body.status.version)!
+    expect(got).toMatchObject({ id: station.id, capacity: station.capacity })
+    expect(got.status).toEqual(res.body.status)
     await settle()
     expect(outside.received.filter((s) => s.id === station.id)).toEqual([])
   })
@@ -189,9 +188,9 @@ describeEachBackend('live updates over /live', (db) => {
       }
       const dbStatus = await db().knex('station_status').where({ station_id: station.id }).first()
       await expect
-        .poll(() => c.statuses.get(station.id)?.version, { timeout: 5000 })
+        .poll(() => c.statuses.get(station.id)?.status.version, { timeout: 5000 })
         .toBe(dbStatus.version)
-      expect(c.statuses.get(station.id)?.occupancy).toBe(dbStatus.occupancy)
+      expect(c.statuses.get(station.id)?.status.occupancy).toBe(dbStatus.occupancy)
       expect({ recoveries: c.recoveries(), snapshots: c.snapshots() }).toEqual(expected)
       c.close()
       await own.close()

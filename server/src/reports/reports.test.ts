@@ -190,6 +190,26 @@ describeEachBackend('station reports', (db, backend) => {
     )
   })
 
+  it('If-Match takes the ETag the server sent: of the station, then of each report', async () => {
+    const read = await request(app).get(`/api/v1/stations/${stationA}`)
+    const etag = read.headers.etag as string
+    expect(etag).toMatch(new RegExp(`^"${read.body.status.version}-[\\w-]+"$`))
+    // A conditional GET of an unchanged station is 304.
+    const again = await request(app).get(`/api/v1/stations/${stationA}`).set('If-None-Match', etag)
+    expect(again.status).toBe(304)
+    const first = await post(stationA, { occupancy: 3 }, key()).set('If-Match', etag)
+    expect(first.status).toBe(201)
+    expect(first.headers.etag).toMatch(new RegExp(`^"${read.body.status.version + 1}-`))
+    const late = await post(stationA, { occupancy: 4 }, key()).set('If-Match', etag)
+    expect(late.status).toBe(412)
+    const chained = await post(stationA, { occupancy: 4 }, key()).set(
+      'If-Match',
+      `W/${first.headers.etag}`,
+    )
+    expect(chained.status).toBe(201)
+    expect((await post(stationA, { occupancy: 5 }, key()).set('If-Match', '*')).status).toBe(201)
+  })
+
   it('200 concurrent reports with client retries over 20 stations: no report lost or doubled, each answer sees the reports before it', async () => {
     const admin = await signIn(app, 'admin')
     const stations: number[] = await db()

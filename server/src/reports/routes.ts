@@ -4,8 +4,10 @@ import { parse } from '../errors.ts'
 import { idParam } from '../http/params.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { StatusRules } from '../stations/status.ts'
+import type { Station } from '../stations/queries.ts'
 import type { LiveHub } from '../live/hub.ts'
-import { busyHoursQuery, historyQuery, idempotencyKey, ifMatch, reportBody } from './schema.ts'
+import { ifMatch, stationEtag } from '../stations/etag.ts'
+import { busyHoursQuery, historyQuery, idempotencyKey, reportBody } from './schema.ts'
 import { openAlerts } from './queries.ts'
 import { busyHours, historyFor, submitReport } from './service.ts'
 
@@ -27,6 +29,7 @@ export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub
     )
     // Published only after the commit, and only by the request that wrote the report.
     if (outcome.accepted) live.reportAccepted(outcome.accepted.station, outcome.accepted.alerts)
+    if (outcome.status === 201) res.set('ETag', stationEtag(outcome.body as Station))
     res.status(outcome.status).json(outcome.body)
   })
 

@@ -4,6 +4,7 @@ import { SUPPLIES } from '../../../contract/vocabulary.ts'
 import { idParam, queryCursor, queryInt } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
 import { station } from '../stations/schema.ts'
+import { ifMatch } from '../stations/etag.ts'
 
 /** Shape only; bounds that depend on the station (capacity, chargers) are checked against it. */
 export const reportBody = z.strictObject({
@@ -23,11 +24,6 @@ export type ReportBody = z.output<typeof reportBody>
 export const idempotencyKey = z
   .string({ error: 'the Idempotency-Key header is required' })
   .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1–200 visible ASCII characters')
-
-export const ifMatch = z
-  .string()
-  .regex(/^(W\/)?"?\d{1,10}"?$/, 'If-Match must be a status version number')
-  .transform((v) => Number(v.replace(/\D/g, '')))
 
 export const historyQuery = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional().meta({ description: 'ISO 8601, inclusive' }),
@@ -65,34 +61,72 @@ export const busyHour = z.object({
   reports: z.number().int(),
 })
 
+export const supplyAlert = z
+  .object({
+    alert_id: z.number().int(),
+    station_id: z.number().int(),
+    station_name: z.string(),
+    item: z.enum(SUPPLIES),
+    level: z.number().int().meta({ description: 'The level reported, 0–100 %' }),
+    threshold: z.number().int().meta({ description: 'The station’s low threshold for the item' }),
+    opened_at: z.iso.datetime(),
+  })
+  .meta({ id: 'SupplyAlert' })
+
+export const alertsResponse = z.object({ alerts: z.array(supplyAlert) })
+
 export function registerReportsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'post',
     path: '/api/v1/stations/{id}/reports',
-    summary:
-      "Report occupancy, chargers in use and supply levels (that station's manager, or an admin). " +
-      'Idempotent by Idempotency-Key (per user, kept 48 h): the same key and body returns the first answer ' +
-      'and writes nothing; the same key with another body is 422. If-Match: <version> gives 412 when the ' +
-      'status has moved on. Occupancy may exceed seats (people standing) up to twice the capacity + 10; ' +
-      'chargers in use up to the station’s charging points.',
+    summary: "Report a station's occupancy and supplies",
+    description:
+      "Occupancy, chargers in use and supply levels, by that station's manager or an admin. " +
+      'Idempotent by Idempotency-Key (per user, kept 48 h): the same key and body returns the ' +
+      'first answer and writes nothing; the same key with another body is 422. If-Match takes ' +
+      'the ETag of the station (or the bare status version) and gives 412 when the status has ' +
+      'moved on. Occupancy may exceed seats (people standing) up to twice the capacity + 10; ' +
+      'chargers in use up to the station’s charging points. A retired station is 409.',
     tags: ['reports'],
     request: {
       params: idParam,
-      headers: z.object({ 'idempotency-key': idempotencyKey, 'if-match': z.string().optional() }),
-      body: { content: { 'application/json': { schema: reportBody } } },
+      headers: z.object({
+        'idempotency-key': idempotencyKey.meta({
+          description: 'A new random value per report, reused only to retry it',
+          example: '5f0b6c1e-6a51-4a53-9a3e-2b8f1a0c7d42',
+        }),
+        'if-match': ifMatch.optional(),
+      }),
+      body: {
+        content: {
+          'application/json': {
+            schema: reportBody,
+            example: { occupancy: 6, charging_points_in_use: 2, supplies: { drinking_water: 40 } },
+          },
+        },
+      },
     },
     responses: {
       201: {
         description: 'Accepted: the station with its new status',
+        headers: {
+          ETag: {
+            description: 'The new status version, for the next If-Match',
+            schema: { type: 'string' },
+          },
+        },
         content: { 'application/json': { schema: station } },
       },
-      ...problemResponses(400, 401, 403, 404, 412, 422),
+      ...problemResponses(400, 401, 403, 404, 409, 412, 422),
     },
   })
   registry.registerPath({
     method: 'get',
     path: '/api/v1/stations/{id}/reports',
-    summary: "A station's report history, newest first, paged (its managers, planners and admins)",
+    summary: "A station's report history",
+    description:
+      'Reports newest first, paged with next_cursor; for the station’s managers, planners and ' +
+      'admins.',
     tags: ['reports'],
     request: { params: idParam, query: historyQuery },
     responses: {
@@ -102,7 +136,10 @@ export function registerReportsApi(registry: OpenAPIRegistry) {
           'application/json': {
             schema: z.object({
               reports: z.array(statusReport),
-              next_cursor: z.string().nullable(),
+              next_cursor: z
+                .string()
+                .nullable()
+                .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
             }),
           },
         },
@@ -113,7 +150,10 @@ export function registerReportsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/stations/{id}/busy-hours',
-    summary: "Mean reported occupancy by weekday (1 = Monday) and hour, in the station's time zone",
+    summary: 'Busy hours of a station',
+    description:
+      "Mean reported occupancy by weekday (1 = Monday) and hour in the station's time zone, " +
+      'over the past weeks.',
     tags: ['reports'],
     request: { params: idParam, query: busyHoursQuery },
     responses: {
@@ -136,9 +176,17 @@ export function registerReportsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/alerts',
-    summary:
-      'Open low-stock alerts: a manager sees those of their stations, planners and admins all',
+    summary: 'Open low-stock alerts',
+    description:
+      'Alerts opened when a report put a supply below its threshold and not yet closed by a ' +
+      'later report: a manager sees those of their stations, planners and admins all.',
     tags: ['reports'],
-    responses: { 200: { description: 'Open alerts' }, ...problemResponses(401, 403) },
+    responses: {
+      200: {
+        description: 'Open alerts, oldest first',
+        content: { 'application/json': { schema: alertsResponse } },
+      },
+      ...problemResponses(401, 403),
+    },
   })
 }

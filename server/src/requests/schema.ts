@@ -10,6 +10,7 @@ import {
   queryInt,
 } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
+import { pointFeaturePageSchema } from '../http/paging.ts'
 
 const location = z.strictObject({ lon: longitude, lat: latitude })
 
@@ -37,23 +38,27 @@ export const listRequestsQuery = z.strictObject({
 })
 export type ListRequestsQuery = z.output<typeof listRequestsQuery>
 
-const stationRequest = z
-  .object({
-    id: z.number().int(),
-    location,
-    note: z.string(),
-    amenities: z.array(z.enum(AMENITIES)),
-    created_at: z.string(),
-  })
-  .meta({ id: 'StationRequest' })
+const stationRequestShape = {
+  id: z.number().int(),
+  note: z.string(),
+  amenities: z.array(z.enum(AMENITIES)),
+  created_at: z.string(),
+}
+
+const stationRequest = z.object({ ...stationRequestShape, location }).meta({ id: 'StationRequest' })
+
+export const stationRequestPage = pointFeaturePageSchema(
+  z.object(stationRequestShape).meta({ id: 'StationRequestProperties' }),
+)
 
 export function registerStationRequestsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'post',
     path: '/api/v1/station-requests',
-    summary:
-      'Ask for a station here (anonymous, rate-limited per client address). ' +
-      'Each request counts as demand of weight 1 in coverage analyses.',
+    summary: 'Ask for a station here',
+    description:
+      'Anonymous, limited per client address (429 with Retry-After). Each request counts as ' +
+      'demand of weight 1 in the coverage analyses.',
     tags: ['station requests'],
     request: { body: { content: { 'application/json': { schema: createRequestBody } } } },
     responses: {
@@ -64,8 +69,10 @@ export function registerStationRequestsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/station-requests',
-    summary:
-      'Station requests in a bounding box as a paged GeoJSON FeatureCollection (planner, admin)',
+    summary: 'Station requests in a bounding box (GeoJSON, paged)',
+    description:
+      'For planners and admins: the requests inside the bbox, oldest first. Pass next_cursor ' +
+      'as cursor for the next page.',
     tags: ['station requests'],
     request: { query: listRequestsQuery },
     responses: {
@@ -74,11 +81,7 @@ export function registerStationRequestsApi(registry: OpenAPIRegistry) {
           'GeoJSON FeatureCollection, oldest first; pass next_cursor as cursor for the next page',
         content: {
           'application/geo+json': {
-            schema: z.object({
-              type: z.literal('FeatureCollection'),
-              features: z.array(z.unknown()),
-              next_cursor: z.string().nullable(),
-            }),
+            schema: stationRequestPage,
           },
         },
       },

@@ -1,12 +1,13 @@
 import type { Knex } from 'knex'
 import knexPostgis from 'knex-postgis'
 import { isOpenAt } from './openingHours.ts'
-import { deriveStatus, type LiveStatus, type StatusInput, type StatusRules } from './status.ts'
+import { deriveStatus, type StatusInput, type StatusRules } from './status.ts'
 import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './schema.ts'
 import { HttpError, notFound } from '../errors.ts'
 import { pointFeaturePage } from '../http/paging.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
+import type { LiveStatus } from '../../../contract/live-events.ts'
 
 export interface StationRow extends StatusInput {
   id: number

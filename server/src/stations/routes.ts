@@ -14,6 +14,7 @@ import {
   updateStation,
 } from './queries.ts'
 import type { StatusRules } from './status.ts'
+import { stationEtag } from './etag.ts'
 
 export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
   const router = Router()
@@ -36,7 +37,8 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
 
   router.get('/stations/:id', async (req, res) => {
     const { id } = parse(idParam, req.params, 'path')
-    res.json(await findById(knex, id, rules()))
+    const station = await findById(knex, id, rules())
+    res.set('ETag', stationEtag(station)).json(station)
   })
 
   router.post('/stations', admin, async (req, res) => {
@@ -44,7 +46,11 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
     const id = await createStation(knex, body)
     const station = await findById(knex, id, rules())
     live.stationChanged(station, 'created')
-    res.status(201).location(`/api/v1/stations/${id}`).json(station)
+    res
+      .status(201)
+      .location(`/api/v1/stations/${id}`)
+      .set('ETag', stationEtag(station))
+      .json(station)
   })
 
   router.patch('/stations/:id', admin, async (req, res) => {
@@ -55,7 +61,7 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
     const station = await findById(knex, id, rules())
     const change = station.state === 'retired' && before.state !== 'retired' ? 'retired' : 'updated'
     live.stationChanged(station, change, before.location)
-    res.json(station)
+    res.set('ETag', stationEtag(station)).json(station)
   })
 
   return router

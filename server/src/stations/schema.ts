@@ -18,6 +18,7 @@ import {
   queryList,
   queryNumber,
 } from '../http/params.ts'
+import { pointFeaturePageSchema } from '../http/paging.ts'
 import { isValidTimeZone, openingHoursError } from './openingHours.ts'
 import { problemResponses } from '../openapi.ts'
 
@@ -131,38 +132,110 @@ export const liveStatus = z
     availability: z.enum(AVAILABILITIES),
     reported_at: z.string().nullable(),
     version: z.number().int(),
-    supplies: z.record(z.string(), supplyLevel),
+    supplies: z.partialRecord(z.enum(SUPPLIES), supplyLevel),
   })
   .meta({ id: 'LiveStatus' })
 
+const stationExample = {
+  id: 42,
+  code: 'HN-CS-00042',
+  name: '五一广场户外劳动者驿站',
+  address: '芙蓉区五一大道 389 号',
+  city: '长沙市',
+  district: '芙蓉区',
+  operator: '长沙市总工会',
+  location: { lon: 112.9772, lat: 28.1968 },
+  amenities: ['rest_seating', 'drinking_water', 'hot_water', 'phone_charging', 'ebike_charging'],
+  capacity: 12,
+  charging_points: 4,
+  opening_hours: 'Mo-Su 07:00-22:00',
+  timezone: 'Asia/Shanghai',
+  phone: '0731-84412345',
+  state: 'active',
+  created_at: '2026-11-22T02:00:00.000Z',
+  updated_at: '2026-11-22T02:00:00.000Z',
+  status: {
+    occupancy: 5,
+    charging_points_in_use: 1,
+    available_spaces: 7,
+    open_now: true,
+    stale: false,
+    availability: 'open',
+    reported_at: '2026-12-04T06:40:12.000Z',
+    version: 17,
+    supplies: {
+      drinking_water: { level: 60, low: false },
+      first_aid: { level: 15, low: true },
+    },
+  },
+}
+
+const stationShape = {
+  id: z.number().int(),
+  code: z.string(),
+  name: z.string(),
+  address: z.string(),
+  city: z.string(),
+  district: z.string(),
+  operator: z.string(),
+  amenities: z.array(z.enum(AMENITIES)),
+  capacity: z.number().int(),
+  charging_points: z.number().int(),
+  opening_hours: z.string(),
+  timezone: z.string(),
+  phone: z.string(),
+  state: z.enum(STATION_STATES),
+  created_at: z.string(),
+  updated_at: z.string(),
+  status: liveStatus,
+}
+
 export const station = z
-  .object({
-    id: z.number().int(),
-    code: z.string(),
-    name: z.string(),
-    address: z.string(),
-    city: z.string(),
-    district: z.string(),
-    operator: z.string(),
-    location,
-    amenities: z.array(z.enum(AMENITIES)),
-    capacity: z.number().int(),
-    charging_points: z.number().int(),
-    opening_hours: z.string(),
-    timezone: z.string(),
-    phone: z.string(),
-    state: z.enum(STATION_STATES),
-    created_at: z.string(),
-    updated_at: z.string(),
-    status: liveStatus,
-  })
-  .meta({ id: 'Station' })
+  .object({ ...stationShape, location })
+  .meta({ id: 'Station', example: stationExample })
+
+export const nearestResponse = z.object({
+  query: z
+    .record(z.string(), z.unknown())
+    .meta({ description: 'The request as understood, with defaults' }),
+  results: z.array(
+    station.extend({
+      distance_m: z.number().meta({ description: 'On the sphere, from the given point' }),
+    }),
+  ),
+})
+
+export const stationPage = pointFeaturePageSchema(
+  z.object(stationShape).meta({ id: 'StationProperties' }),
+)
+
+export const outlineFeature = z.object({
+  type: z.literal('Feature'),
+  properties: z.object({}),
+  geometry: z
+    .object({
+      type: z.enum(['Polygon', 'MultiPolygon']),
+      coordinates: z.array(z.unknown()),
+    })
+    .nullable()
+    .meta({ description: 'null when there are no stations' }),
+})
+
+const etagHeader = {
+  ETag: {
+    description: 'Send it back as If-Match on a report to act only on this status version',
+    schema: { type: 'string' as const },
+  },
+}
 
 export function registerStationsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/stations/nearest',
-    summary: 'The k nearest stations that satisfy every filter, nearest first (exact)',
+    summary: 'Nearest stations',
+    description:
+      'The k nearest stations that satisfy every filter, nearest first, by distance on the ' +
+      'sphere (exact, not approximated by the index). Retired stations are never returned.',
     tags: ['stations'],
     request: { query: nearestQuery },
     responses: {
@@ -170,10 +243,11 @@ export function registerStationsApi(registry: OpenAPIRegistry) {
         description: 'Nearest stations',
         content: {
           'application/json': {
-            schema: z.object({
-              query: z.record(z.string(), z.unknown()),
-              results: z.array(station.extend({ distance_m: z.number() })),
-            }),
+            schema: nearestResponse,
+            example: {
+              query: { lat: 28.2, lon: 112.98, limit: 1, open_now: true },
+              results: [{ ...stationExample, distance_m: 365.2 }],
+            },
           },
         },
       },
@@ -183,22 +257,16 @@ export function registerStationsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/stations',
-    summary:
-      'Stations in a bounding box as a paged GeoJSON FeatureCollection (retired ones left out)',
+    summary: 'Stations in a bounding box (GeoJSON, paged)',
+    description:
+      'Stations inside the bbox as a GeoJSON FeatureCollection in id order, retired ones left ' +
+      'out. Pass next_cursor as cursor for the next page.',
     tags: ['stations'],
     request: { query: bboxQuery },
     responses: {
       200: {
-        description: 'GeoJSON FeatureCollection; pass next_cursor as cursor for the next page',
-        content: {
-          'application/geo+json': {
-            schema: z.object({
-              type: z.literal('FeatureCollection'),
-              features: z.array(z.unknown()),
-              next_cursor: z.string().nullable(),
-            }),
-          },
-        },
+        description: 'One page of stations',
+        content: { 'application/geo+json': { schema: stationPage } },
       },
       ...problemResponses(400),
     },
@@ -206,18 +274,32 @@ export function registerStationsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/stations/outline',
-    summary: 'A hull around all stations, for the offline basemap',
+    summary: 'The area the stations cover',
+    description:
+      'A smoothed concave hull around all stations that are not retired, for the offline ' +
+      'basemap. Cached by clients for 5 minutes.',
     tags: ['stations'],
-    responses: { 200: { description: 'GeoJSON Feature (Polygon), or null geometry when empty' } },
+    responses: {
+      200: {
+        description: 'A GeoJSON Feature',
+        content: { 'application/json': { schema: outlineFeature } },
+      },
+      ...problemResponses(503),
+    },
   })
   registry.registerPath({
     method: 'get',
     path: '/api/v1/stations/{id}',
-    summary: 'One station with its live status',
+    summary: 'One station',
+    description: 'One station, retired or not, with its live status.',
     tags: ['stations'],
     request: { params: idParam },
     responses: {
-      200: { description: 'The station', content: { 'application/json': { schema: station } } },
+      200: {
+        description: 'The station',
+        headers: etagHeader,
+        content: { 'application/json': { schema: station } },
+      },
       ...problemResponses(400, 404),
     },
   })
@@ -225,25 +307,39 @@ export function registerStationsApi(registry: OpenAPIRegistry) {
     method: 'post',
     path: '/api/v1/stations',
     summary: 'Create a station (admin)',
+    description: 'A new station, with no live status until its first report. Codes are unique.',
     tags: ['stations'],
     request: { body: { content: { 'application/json': { schema: createStationBody } } } },
     responses: {
-      201: { description: 'Created', content: { 'application/json': { schema: station } } },
+      201: {
+        description: 'Created; Location is its URL',
+        headers: {
+          Location: { description: 'The new station', schema: { type: 'string' } },
+          ...etagHeader,
+        },
+        content: { 'application/json': { schema: station } },
+      },
       ...problemResponses(400, 401, 403, 409),
     },
   })
   registry.registerPath({
     method: 'patch',
     path: '/api/v1/stations/{id}',
-    summary:
-      'Edit a station (admin); set state `retired` to retire it (stations are never deleted)',
+    summary: 'Edit a station (admin)',
+    description:
+      'Changes the given fields. Set state `retired` to retire a station: stations are never ' +
+      'deleted, so their history stays.',
     tags: ['stations'],
     request: {
       params: idParam,
       body: { content: { 'application/json': { schema: updateStationBody } } },
     },
     responses: {
-      200: { description: 'Updated', content: { 'application/json': { schema: station } } },
+      200: {
+        description: 'Updated',
+        headers: etagHeader,
+        content: { 'application/json': { schema: station } },
+      },
       ...problemResponses(400, 401, 403, 404, 409),
     },
   })

@@ -1,5 +1,6 @@
 import { isOpenAt } from './openingHours.ts'
-import type { Availability } from '../../../contract/vocabulary.ts'
+import type { Availability, Supply } from '../../../contract/vocabulary.ts'
+import type { LiveStatus } from '../../../contract/live-events.ts'
 
 export interface StatusInput {
   state: string
@@ -11,23 +12,6 @@ export interface StatusInput {
   reported_at: Date | string | null
   version: number | null
   supplies: Record<string, [level: number, threshold: number]> | null
-}
-
-export interface SupplyLevel {
-  level: number
-  low: boolean
-}
-
-export interface LiveStatus {
-  occupancy: number
-  charging_points_in_use: number
-  available_spaces: number
-  open_now: boolean
-  stale: boolean
-  availability: Availability
-  reported_at: string | null
-  version: number
-  supplies: Record<string, SupplyLevel>
 }
 
 /** The one place the derived status rules live; API, tiles and sockets all call it. */
@@ -52,9 +36,10 @@ export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number):
   else if (stale) availability = 'unknown'
   else if (occupancy >= row.capacity) availability = 'full'
   else availability = 'open'
-  const supplies: Record<string, SupplyLevel> = {}
+  const supplies: LiveStatus['supplies'] = {}
   for (const [item, [level, threshold]] of Object.entries(row.supplies ?? {})) {
-    supplies[item] = { level, low: level < threshold }
+    // the database accepts only the vocabulary's supplies
+    supplies[item as Supply] = { level, low: level < threshold }
   }
   return {
     occupancy,

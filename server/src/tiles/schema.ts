@@ -11,15 +11,17 @@ export function registerTilesApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/tiles/stations/{z}/{x}/{y}.mvt',
-    summary:
-      'Mapbox Vector Tile (layer `stations`) with live availability in the feature properties. ' +
-      'Below zoom 12 stations closer than 1/512 of the tile collapse into one feature with point_count.',
+    summary: 'Station vector tile',
+    description:
+      'A Mapbox Vector Tile (layer `stations`) with live availability in the feature ' +
+      'properties. Below zoom 12 stations closer than 1/512 of the tile collapse into one ' +
+      'feature with point_count.',
     tags: ['tiles'],
     request: {
       params: z.object({
         z: z.number().int().min(0).max(22),
-        x: z.number().int().min(0),
-        y: z.number().int().min(0),
+        x: z.number().int().min(0).meta({ description: 'Column, 0 to 2^z − 1' }),
+        y: z.number().int().min(0).meta({ description: 'Row, 0 to 2^z − 1 (from the north)' }),
       }),
     },
     responses: {

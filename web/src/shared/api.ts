@@ -1,9 +1,18 @@
-import type { Feature, FeatureCollection, MultiPolygon, Point, Polygon } from 'geojson'
+import type { Feature, MultiPolygon, Polygon } from 'geojson'
 import type { z } from 'zod'
 import type { me } from '../../../server/src/auth/schema.ts'
+import type {
+  gapCell,
+  gapsResponse,
+  suggestionsResponse,
+  summaryResponse,
+  whatIfResponse,
+} from '../../../server/src/coverage/schema.ts'
+import type { meta } from '../../../server/src/meta/schema.ts'
 import type { busyHour, ReportBody, statusReport } from '../../../server/src/reports/schema.ts'
-import type { createRequestBody } from '../../../server/src/requests/schema.ts'
+import type { createRequestBody, stationRequestPage } from '../../../server/src/requests/schema.ts'
 import type { station } from '../../../server/src/stations/schema.ts'
+import type { TravelMode } from '../../../contract/coverage.ts'
 import type { Amenity } from '../../../contract/vocabulary.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { SupplyLowEvent } from '../../../contract/live-events.ts'
@@ -15,17 +24,15 @@ export type Bounds = Bbox
 /** Hunan province, the default data set's region. */
 export const HUNAN_BOUNDS: Bounds = [108.8, 24.65, 114.25, 30.1]
 
-export interface Meta {
-  mapStyleUrl: string | null
-  bounds: Bounds
-  stations: number
-}
+type ServerMeta = z.output<typeof meta>
+/** The server's meta, its bounds defaulting to Hunan's when there are no stations. */
+export type Meta = Omit<ServerMeta, 'bounds'> & { bounds: Bounds }
 
 export type Station = z.output<typeof station>
 export type StationStatus = Station['status']
 export type NearStation = Station & { distance_m: number }
 export type Me = z.output<typeof me>
-export type { ReportBody, SupplyLowEvent }
+export type { ReportBody, SupplyLowEvent, TravelMode }
 
 export type Report = z.output<typeof statusReport>
 export type BusyHour = z.output<typeof busyHour>
@@ -107,7 +114,7 @@ function isBounds(value: unknown): value is Bounds {
 /** The server's meta, or null when it cannot be had (the map then runs on its defaults). */
 export async function getMeta(): Promise<Meta | null> {
   try {
-    const meta = await request<Partial<Meta>>(`${API}/meta`, { timeoutMs: 3_000 })
+    const meta = await request<Partial<ServerMeta>>(`${API}/meta`, { timeoutMs: 3_000 })
     return {
       mapStyleUrl:
         typeof meta.mapStyleUrl === 'string' && meta.mapStyleUrl ? meta.mapStyleUrl : null,
@@ -225,8 +232,6 @@ export function newIdempotencyKey(): string {
 
 // ---------- coverage (planner, admin) ----------
 
-export type TravelMode = 'walk' | 'ebike'
-
 /** How far a station reaches: a straight-line radius, or minutes of travel (see the API docs). */
 export type Reach = { radius_m: number } | { minutes: number; mode: TravelMode }
 
@@ -238,74 +243,14 @@ export interface CoverageParams {
   min_stations: number
 }
 
-export interface CoverageTotals {
-  total_demand: number
-  covered_demand: number
-  uncovered_demand: number
-  coverage_ratio: number | null
-}
-
-/** The request as the server understood it; reach_m is the reach in metres. */
-export type CoverageQueryEcho = Record<string, unknown> & { reach_m: number }
-
-export interface GapCellProperties {
-  demand: number
-  covered_demand: number
-  uncovered_demand: number
-  requests: number
-  stations_within_reach: number
-  nearest_station_id: number | null
-  nearest_distance_m: number | null
-  gap: boolean
-}
-
-export type GapCell = Feature<Polygon, GapCellProperties> & { id: string }
-
-export interface GapsResponse extends FeatureCollection<Polygon, GapCellProperties> {
-  features: GapCell[]
-  query: CoverageQueryEcho
-  summary: CoverageTotals & { cells: number; gap_cells: number; gap_demand: number }
-}
-
-export interface Suggestion {
-  rank: number
-  location: [lon: number, lat: number]
-  source: 'cell' | 'station_request'
-  station_request_id: number | null
-  added_demand: number
-  newly_covered_demand: number
-  covered_demand: number
-  coverage_ratio: number | null
-}
-
-export interface SuggestionsResponse {
-  query: CoverageQueryEcho
-  summary: CoverageTotals
-  suggestions: Suggestion[]
-}
-
-export interface WhatIfResponse {
-  query: CoverageQueryEcho
-  before: CoverageTotals
-  after: CoverageTotals
-  added_demand: number
-}
-
-export interface CityCoverage extends CoverageTotals {
-  city: string | null
-  active_stations: number
-}
-
-export interface CoverageByCity {
-  query: CoverageQueryEcho
-  total: CoverageTotals
-  cities: CityCoverage[]
-}
-
-export type StationRequestFeature = Feature<
-  Point,
-  { id: number; note: string; amenities: Amenity[]; created_at: string }
->
+export type GapsResponse = z.output<typeof gapsResponse>
+export type GapCell = z.output<typeof gapCell>
+export type GapCellProperties = GapCell['properties']
+export type SuggestionsResponse = z.output<typeof suggestionsResponse>
+export type Suggestion = SuggestionsResponse['suggestions'][number]
+export type WhatIfResponse = z.output<typeof whatIfResponse>
+export type CoverageByCity = z.output<typeof summaryResponse>
+export type StationRequestFeature = z.output<typeof stationRequestPage>['features'][number]
 
 /** Heavy analyses run under a statement timeout on the server; this leaves room for a queue. */
 const COVERAGE_TIMEOUT_MS = 30_000

@@ -7,22 +7,12 @@ import { statusColor } from './stations.ts'
 
 /** The station with the live status when that is newer than the one it came with. */
 export function withLatest<T extends Station>(station: T, live: StationStatusEvent | undefined): T {
-  if (!live || live.version <= station.status.version) return station
+  if (!live || live.status.version <= station.status.version) return station
   return {
     ...station,
     capacity: live.capacity,
     charging_points: live.charging_points,
-    status: {
-      occupancy: live.occupancy,
-      charging_points_in_use: live.charging_points_in_use,
-      available_spaces: live.available_spaces,
-      open_now: live.open_now,
-      stale: live.stale,
-      availability: live.availability,
-      reported_at: live.reported_at,
-      version: live.version,
-      supplies: live.supplies as StationStatus['supplies'],
-    },
+    status: live.status,
   }
 }
 
