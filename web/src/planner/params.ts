@@ -1,3 +1,4 @@
+import { COVERAGE_LIMITS } from '../../../contract/coverage.ts'
 import type { Bounds, CoverageParams, TravelMode } from '../shared/api.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 
@@ -35,13 +36,8 @@ export const CROSS_COVERAGE_PRESET: Partial<PlannerParams> = {
   min_stations: 2,
 }
 
-/** The API's bounds (server/src/coverage/schema.ts), checked here to avoid a pointless 400. */
-export const LIMITS = {
-  radius_m: [10, 10_000],
-  minutes: [1, 30],
-  cell_m: [100, 20_000],
-  k: [1, 50],
-} as const satisfies Record<string, readonly [number, number]>
+/** The API's bounds, checked here to avoid a pointless 400. */
+export const LIMITS = COVERAGE_LIMITS
 
 export type Bounded = keyof typeof LIMITS
 

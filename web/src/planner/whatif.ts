@@ -1,3 +1,4 @@
+import { MAX_WHAT_IF_SITES } from '../../../contract/coverage.ts'
 import { Marker, type Map as MapLibreMap } from 'maplibre-gl'
 import { postWhatIf, type CoverageParams, type WhatIfResponse } from '../shared/api.ts'
 import { button, el } from '../shared/dom.ts'
@@ -5,8 +6,6 @@ import { onLangChange, t } from '../shared/i18n.ts'
 import type { LngLat } from '../shared/map.ts'
 import { count, percent, problemText } from './format.ts'
 
-/** The API takes at most this many hypothetical stations at once. */
-const MAX_SITES = 100
 /** Clicks in quick succession cost one request. */
 const DEBOUNCE_MS = 250
 
@@ -67,7 +66,7 @@ export class WhatIf {
   }
 
   add(at: LngLat): void {
-    if (this.sites.length >= MAX_SITES) return
+    if (this.sites.length >= MAX_WHAT_IF_SITES) return
     const site: Site = { at: [at.lon, at.lat], marker: this.marker(at) }
     this.sites.push(site)
     this.schedule()
