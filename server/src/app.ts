@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL)
   const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
   const live = deps.live ?? createLiveHub(db, config, rules)
-  const metrics = createMetrics()
+  const metrics = createMetrics({ knex, liveConnections: () => live.connectionCount })
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
   const basemapOrigin = config.MAP_STYLE_URL ? [new URL(config.MAP_STYLE_URL).origin] : []
@@ -106,7 +106,7 @@ export function createApp(deps: AppDeps) {
   api.use(metaRoutes(knex, config))
   api.use(authRoutes(knex, config, live))
   api.use(stationRoutes(knex, rules, live))
-  api.use(reportRoutes(knex, rules, live))
+  api.use(reportRoutes(knex, rules, live, metrics))
   api.use(tileRoutes(knex, rules))
   api.use(coverageRoutes(knex, config))
   api.use(stationRequestRoutes(knex, config))

@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend, openTestDatabase } from '../../../test/db.ts'
-import { testApp } from '../../../test/app.ts'
+import { adminAndManager, testApp } from '../../../test/app.ts'
+import { toolAvailable } from '../../../test/tools.ts'
+import { startServer } from '../../../test/server.ts'
+import { liveClient } from '../../../test/liveClient.ts'
 import { openDatabase, type Database } from '../db/knex.ts'
 
 describeEachBackend('health and metrics', (db) => {
@@ -24,14 +28,80 @@ describeEachBackend('health and metrics', (db) => {
     expect(res.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/)
   })
 
-  it('metrics count requests by route pattern', async () => {
+  const metricsText = async () => (await request(app).get('/metrics')).text
+  const sample = (text: string, series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(series + ' '))
+    return line === undefined ? undefined : Number(line.slice(series.length + 1))
+  }
+
+  it('labels each route the same for every status, whatever answered', async () => {
+    const { admin } = await adminAndManager(app)
     await request(app).get('/api/v1/stations/1')
-    const res = await request(app).get('/metrics')
-    expect(res.status).toBe(200)
-    expect(res.text).toMatch(
-      /http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/stations\/:id",status="200"\} \d+/,
-    )
-    expect(res.text).toMatch(/process_cpu_user_seconds_total/)
+    await request(app).get('/api/v1/stations/x')
+    await request(app).get('/api/v1/stations/999999')
+    // Answered before routing: not JSON (415) and a wrong method (405).
+    await request(app).post('/api/v1/stations').set('Cookie', admin).type('text/plain').send('x')
+    await request(app).delete('/api/v1/stations')
+    await request(app).get('/api/v1/nope')
+    const text = await metricsText()
+    const count = (method: string, route: string, status: number) =>
+      sample(
+        text,
+        `http_request_duration_seconds_count{method="${method}",route="${route}",status="${status}"}`,
+      )
+    expect(count('GET', '/api/v1/stations/:id', 200)).toBeGreaterThan(0)
+    expect(count('GET', '/api/v1/stations/:id', 400)).toBeGreaterThan(0)
+    expect(count('GET', '/api/v1/stations/:id', 404)).toBeGreaterThan(0)
+    expect(count('POST', '/api/v1/stations', 415)).toBeGreaterThan(0)
+    expect(count('DELETE', '/api/v1/stations', 405)).toBeGreaterThan(0)
+    expect(count('GET', 'unmatched', 404)).toBeGreaterThan(0)
+    expect(text).not.toMatch(/route="\/stations/)
+    expect(text).toMatch(/process_cpu_user_seconds_total/)
+  })
+
+  it('counts reports (accepted, replayed) and the alerts they open; gauges the pool', async () => {
+    const { manager, stationId } = await adminAndManager(app)
+    const before = await metricsText()
+    const report = (key: string, water: number) =>
+      request(app)
+        .post(`/api/v1/stations/${stationId}/reports`)
+        .set('Cookie', manager)
+        .set('Idempotency-Key', key)
+        .send({ occupancy: 1, supplies: { drinking_water: water } })
+    expect((await report(`metrics-${Date.now()}-a`, 90)).status).toBe(201)
+    const key = `metrics-${Date.now()}-b`
+    expect((await report(key, 1)).status).toBe(201)
+    expect((await report(key, 1)).status).toBe(201)
+    const after = await metricsText()
+    const delta = (series: string) => (sample(after, series) ?? 0) - (sample(before, series) ?? 0)
+    expect(delta('yizhan_reports_total{outcome="accepted"}')).toBe(2)
+    expect(delta('yizhan_reports_total{outcome="replayed"}')).toBe(1)
+    expect(delta('yizhan_supply_alerts_opened_total')).toBe(1)
+    for (const state of ['used', 'free', 'pending'])
+      expect(sample(after, `yizhan_db_pool_connections{state="${state}"}`)).toBeGreaterThanOrEqual(
+        0,
+      )
+    expect(sample(after, 'yizhan_live_connections')).toBe(0)
+  })
+
+  it('gauges live connections on this node', async () => {
+    const server = await startServer(db())
+    const clients = [liveClient(server.url), liveClient(server.url)]
+    try {
+      await Promise.all(clients.map((c) => c.connected()))
+      const text = await (await fetch(`${server.url}/metrics`)).text()
+      expect(sample(text, 'yizhan_live_connections')).toBe(2)
+    } finally {
+      for (const c of clients) c.close()
+      await server.close()
+    }
+  })
+
+  it.runIf(toolAvailable('promtool'))('promtool finds nothing wrong with the metrics', async () => {
+    const text = await metricsText()
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    expect(check.stdout + check.stderr).toBe('')
+    expect(check.status).toBe(0)
   })
 })
 

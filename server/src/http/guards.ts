@@ -1,3 +1,4 @@
+import { routesFor } from './routes.ts'
 import type { Request, RequestHandler, Router } from 'express'
 import { HttpError, badRequest, forbidden } from '../errors.ts'
 
@@ -73,29 +74,11 @@ export function sameOriginWrites(
   }
 }
 
-// Express's router keeps its routes in this shape; it answers no 405 by itself.
-interface Layer {
-  route?: { _methods(): string[] }
-  handle: { stack?: Layer[] }
-  match(path: string): false | { path: string }
-}
-
-function allowedMethods(stack: Layer[], path: string, into: Set<string>) {
-  for (const layer of stack) {
-    const matched = layer.match(path)
-    if (!matched) continue
-    if (layer.route) for (const m of layer.route._methods()) into.add(m.toUpperCase())
-    else if (layer.handle.stack)
-      allowedMethods(layer.handle.stack, path.slice(matched.path.length) || '/', into)
-  }
-}
-
 /** A path that exists with other methods is a 405 listing them in Allow, not a 404. */
 export function methodNotAllowed(router: Router): RequestHandler {
-  const stack = (router as unknown as { stack: Layer[] }).stack
   return (req, _res, next) => {
     const allowed = new Set<string>()
-    allowedMethods(stack, req.path, allowed)
+    for (const route of routesFor(router, req.path)) for (const m of route.methods) allowed.add(m)
     if (!allowed.size) return next()
     if (allowed.has('GET')) allowed.add('HEAD')
     const allow = [...allowed].join(', ')

@@ -357,6 +357,11 @@ export class LiveHub {
     return { complete: true, stations: rows.map((r) => toStatusEvent(toStation(r, rules))) }
   }
 
+  /** Connections to /live on this node. */
+  get connectionCount(): number {
+    return this.nsp?.sockets.size ?? 0
+  }
+
   /** After a report is committed: its status to the station's area, new alerts to its managers and planners. */
   reportAccepted(station: Station, alerts: SupplyLowEvent[]) {
     const nsp = this.nsp

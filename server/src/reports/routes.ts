@@ -6,12 +6,18 @@ import { requireScope } from '../auth/middleware.ts'
 import type { StatusRules } from '../stations/status.ts'
 import type { Station } from '../stations/queries.ts'
 import type { LiveHub } from '../live/hub.ts'
+import type { Metrics } from '../health/metrics.ts'
 import { ifMatch, stationEtag } from '../stations/etag.ts'
 import { busyHoursQuery, historyQuery, idempotencyKey, reportBody } from './schema.ts'
 import { openAlerts } from './queries.ts'
 import { busyHours, historyFor, submitReport } from './service.ts'
 
-export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
+export function reportRoutes(
+  knex: Knex,
+  rules: () => StatusRules,
+  live: LiveHub,
+  metrics: Pick<Metrics, 'reportAnswered'>,
+) {
   const router = Router()
 
   router.post('/stations/:id/reports', requireScope('report'), async (req, res) => {
@@ -29,6 +35,11 @@ export function reportRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub
     )
     // Published only after the commit, and only by the request that wrote the report.
     if (outcome.accepted) live.reportAccepted(outcome.accepted.station, outcome.accepted.alerts)
+    if (outcome.status === 201)
+      metrics.reportAnswered(
+        outcome.accepted ? 'accepted' : 'replayed',
+        outcome.accepted?.alerts.length ?? 0,
+      )
     if (outcome.status === 201) res.set('ETag', stationEtag(outcome.body as Station))
     res.status(outcome.status).json(outcome.body)
   })
