@@ -3,7 +3,6 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createContext } from './lib/context.ts'
 import { withClient } from './lib/database.ts'
@@ -11,13 +10,14 @@ import { describeMachine } from './lib/machine.ts'
 import { PGBENCH } from './lib/pgbench.ts'
 import { budgetText, formatResults } from './lib/report.ts'
 import { ROOT } from './lib/server.ts'
-import { SCENARIO_IDS, type BenchContext, type BenchOptions, type LiveBench } from './lib/types.ts'
+import { SCENARIO_IDS, type BenchOptions } from './lib/types.ts'
 import type { ScenarioId, ScenarioResult } from './lib/types.ts'
 import { nearestScenarios } from './scenarios/nearest.ts'
 import { tileScenario } from './scenarios/tiles.ts'
 import { coverageScenario } from './scenarios/coverage.ts'
 import { embeddedScenario } from './scenarios/embedded.ts'
 import { scaleScenario } from './scenarios/scale.ts'
+import { runLiveBench } from './live/run.ts'
 
 const USAGE = `Usage: npm run bench -- [options]       (npm run bench:smoke: the CI version)
 
@@ -86,25 +86,6 @@ function failed(id: string, title: string, e: unknown): ScenarioResult {
   return { id, title, measurements: [], ratios: [], budgets: [], notes: [], error }
 }
 
-/** B4 lives in bench/live/run.ts (written separately); until it exists the run says so. */
-async function liveBench(ctx: BenchContext): Promise<ScenarioResult[]> {
-  const file = path.join(import.meta.dirname, 'live', 'run.ts')
-  if (!fs.existsSync(file)) {
-    const notes = ['skipped: bench/live/run.ts is not there yet']
-    return [{ id: 'B4', title: 'live fan-out', measurements: [], ratios: [], budgets: [], notes }]
-  }
-  const { runLiveBench } = (await import(pathToFileURL(file).href)) as { runLiveBench: LiveBench }
-  const results = await runLiveBench(ctx)
-  // The table and the JSON rely on the shape: a mismatch is an error, not a crash at the end.
-  const valid = (r: ScenarioResult) =>
-    typeof r?.id === 'string' &&
-    [r.measurements, r.ratios, r.budgets, r.notes].every((a) => Array.isArray(a))
-  if (!Array.isArray(results) || !results.every(valid)) {
-    throw new Error('runLiveBench must resolve to ScenarioResult[] (bench/lib/types.ts)')
-  }
-  return results
-}
-
 async function main(): Promise<number> {
   let cli
   try {
@@ -171,7 +152,7 @@ async function main(): Promise<number> {
     )
     await run(['B3'], 'tiles', () => tileScenario(ctx))
     await run(['B5'], 'coverage', () => coverageScenario(ctx))
-    await run(['B4'], 'live fan-out', () => liveBench(ctx))
+    await run(['B4'], 'live fan-out', () => runLiveBench(ctx))
     await run(['B6'], 'embedded', () => embeddedScenario(ctx))
     await run(['B7'], 'scale', () => scaleScenario(ctx))
   } finally {

@@ -138,6 +138,3 @@ export interface BenchContext {
   /** Runs at the end of the run, also on failure or Ctrl-C; last registered runs first. */
   defer(cleanup: () => unknown): void
 }
-
-/** bench/live/run.ts exports `runLiveBench` with this signature (B4). */
-export type LiveBench = (ctx: BenchContext) => Promise<ScenarioResult[]>

@@ -14,7 +14,6 @@ export interface StatusInput {
   supplies: Record<string, [level: number, threshold: number]> | null
 }
 
-/** The one place the derived status rules live; API, tiles and sockets all call it. */
 /** The time a status is judged at, and how old a report may be before it is stale. */
 export interface StatusRules {
   now: Date
@@ -25,6 +24,7 @@ export const statusRules =
   (staleAfterMinutes: number, clock: () => Date = () => new Date()) =>
   (): StatusRules => ({ now: clock(), staleAfterMs: staleAfterMinutes * 60_000 })
 
+/** The one place the derived status rules live; API, tiles and sockets all call it. */
 export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number): LiveStatus {
   const occupancy = row.occupancy ?? 0
   const reportedAt = row.reported_at ? new Date(row.reported_at) : null
