@@ -4,24 +4,15 @@ import seedrandom from 'seedrandom'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testApp } from '../../../test/app.ts'
-import { deriveStatus } from './status.ts'
+import { deriveStatus, type StatusInput } from './status.ts'
 import { AMENITIES, SUPPLIES } from '../../../contract/vocabulary.ts'
 
 const STALE_MS = 120 * 60_000
 
-interface OracleRow {
+interface OracleRow extends StatusInput {
   id: number
   d: number
   amenities: string[]
-  state: string
-  capacity: number
-  opening_hours: string
-  timezone: string
-  occupancy: number | null
-  charging_points_in_use: number | null
-  reported_at: Date | null
-  version: number | null
-  supplies: Record<string, [number, number]> | null
 }
 
 describeEachBackend('GET /stations/nearest', (db) => {
