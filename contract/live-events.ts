@@ -11,13 +11,15 @@ export type { Bbox }
 
 export type LiveStatus = z.output<typeof liveStatus>
 
-/** A station's live status as pushed to maps and lists: `status` is the API's status object. */
-export interface StationStatusEvent {
+/**
+ * A station's live status as pushed to maps and lists: the API's status object (every field,
+ * the same types) with what a map needs beside it.
+ */
+export type StationStatusEvent = LiveStatus & {
   id: number
   capacity: number
   charging_points: number
   location: { lon: number; lat: number }
-  status: LiveStatus
 }
 
 export interface StationChangedEvent {

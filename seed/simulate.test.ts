@@ -45,9 +45,9 @@ describeEachBackend('npm run simulate', (db) => {
       for (const id of ids) {
         const api = (await request(server.url).get(`/api/v1/stations/${id}`)).body
         await expect
-          .poll(() => changsha.statuses.get(id)?.status.version, { timeout: 3000 })
+          .poll(() => changsha.statuses.get(id)?.version, { timeout: 3000 })
           .toBe(api.status.version)
-        expect(changsha.statuses.get(id)?.status).toMatchObject({
+        expect(changsha.statuses.get(id)).toMatchObject({
           occupancy: api.status.occupancy,
           availability: api.status.availability,
           supplies: api.status.supplies,

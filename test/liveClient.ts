@@ -34,7 +34,7 @@ export function liveClient(url: string, opts: { cookie?: string; token?: string 
 
   const apply = (s: StationStatusEvent) => {
     const known = statuses.get(s.id)
-    if (!known || known.status.version <= s.status.version) statuses.set(s.id, s)
+    if (!known || known.version <= s.version) statuses.set(s.id, s)
   }
   socket.on('station:status', (s) => {
     received.push(s)

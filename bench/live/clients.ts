@@ -55,9 +55,8 @@ let lastAt = 0
 
 function record(c: Client, s: StationStatusEvent, now: number) {
   if (!c.bbox || !inBbox(c.bbox, s.location.lon, s.location.lat)) return
-  const { version, reported_at } = s.status
-  if ((c.versions.get(s.id) ?? -1) < version) c.versions.set(s.id, version)
-  if (reported_at) latencies.push(now - Date.parse(reported_at))
+  if ((c.versions.get(s.id) ?? -1) < s.version) c.versions.set(s.id, s.version)
+  if (s.reported_at) latencies.push(now - Date.parse(s.reported_at))
 }
 
 function countMessage() {
@@ -91,7 +90,7 @@ async function connectLive(
   const ack = await socket.timeout(60_000).emitWithAck('subscribe', { bbox })
   if (!ack.ok) throw new Error(ack.error)
   for (const s of ack.stations) {
-    if (inBbox(bbox, s.location.lon, s.location.lat)) client.versions.set(s.id, s.status.version)
+    if (inBbox(bbox, s.location.lon, s.location.lat)) client.versions.set(s.id, s.version)
   }
   return { client, stations: ack.stations.length }
 }

@@ -12,7 +12,7 @@ import { settle, startCpu } from '../lib/cpu.ts'
 import { login } from '../lib/http.ts'
 import { percentile } from '../lib/stats.ts'
 import seedrandom from 'seedrandom'
-import type { Bbox, StationStatusEvent } from '../../contract/live-events.ts'
+import type { Bbox } from '../../contract/live-events.ts'
 import type { ClientsCommand, ClientsReply } from './clients.ts'
 import type { BaselineCommand, BaselineReply } from './baseline.ts'
 
@@ -39,22 +39,20 @@ interface LiveScenario {
 export const CHANGSHA: Bbox = [112.6, 27.95, 113.2, 28.5]
 
 /** A typical station:status payload, for the broadcast baseline. */
-const SAMPLE_STATUS: StationStatusEvent = {
+const SAMPLE_STATUS = {
   id: 1,
+  occupancy: 3,
   capacity: 12,
+  available_spaces: 9,
   charging_points: 4,
+  charging_points_in_use: 1,
+  supplies: { drinking_water: { level: 60, low: false }, first_aid: { level: 15, low: true } },
+  availability: 'open',
+  open_now: true,
+  stale: false,
+  reported_at: '2026-11-22T08:00:00.000Z',
+  version: 42,
   location: { lon: 112.95, lat: 28.2 },
-  status: {
-    occupancy: 3,
-    charging_points_in_use: 1,
-    available_spaces: 9,
-    open_now: true,
-    stale: false,
-    availability: 'open',
-    reported_at: '2026-11-22T08:00:00.000Z',
-    version: 42,
-    supplies: { drinking_water: { level: 60, low: false }, first_aid: { level: 15, low: true } },
-  },
 }
 const here = new URL('.', import.meta.url).pathname
 

@@ -70,7 +70,7 @@ describeEachBackend('two server nodes sharing one database and Redis', (db) => {
           .send({ occupancy: 2, supplies: { [item]: level } })
         expect(res.status).toBe(201)
         await expect
-          .poll(() => onB.statuses.get(stationId)?.status.version, { timeout: 5000 })
+          .poll(() => onB.statuses.get(stationId)?.version, { timeout: 5000 })
           .toBe(res.body.status.version)
       }
       await expect

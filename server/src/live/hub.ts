@@ -68,13 +68,8 @@ export type LiveConfig = Pick<
 >
 
 export function toStatusEvent(s: Station): StationStatusEvent {
-  return {
-    id: s.id,
-    capacity: s.capacity,
-    charging_points: s.charging_points,
-    location: s.location,
-    status: s.status,
-  }
+  const { id, capacity, charging_points, location } = s
+  return { id, capacity, charging_points, location, ...s.status }
 }
 
 const PLANNERS_ROOM = 'role:planners'
@@ -389,7 +384,7 @@ export class LiveHub {
     let statuses = this.pending.get(room)
     if (!statuses) this.pending.set(room, (statuses = new Map()))
     const known = statuses.get(event.id)
-    if (!known || known.status.version < event.status.version) statuses.set(event.id, event)
+    if (!known || known.version < event.version) statuses.set(event.id, event)
     this.flushTimer ??= setTimeout(() => this.flush(), this.config.LIVE_BATCH_MS)
   }
 

@@ -135,7 +135,7 @@ export class LiveClient {
 
   private apply(s: StationStatusEvent): void {
     const known = this.latest.get(s.id)
-    if (known && known.status.version >= s.status.version) return
+    if (known && known.version >= s.version) return
     this.latest.set(s.id, s)
     this.handlers.status?.(s)
   }

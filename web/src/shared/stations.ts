@@ -4,7 +4,7 @@ import type {
   VectorSourceSpecification,
 } from '@maplibre/maplibre-gl-style-spec'
 import type { Availability } from '../../../contract/vocabulary.ts'
-import type { LiveStatus, StationStatusEvent } from '../../../contract/live-events.ts'
+import type { StationStatusEvent } from '../../../contract/live-events.ts'
 import { API } from './api.ts'
 
 export const STATIONS_SOURCE = 'stations'
@@ -48,12 +48,12 @@ export interface StationTileProperties {
 
 /** What a live update writes into a station's feature state. */
 export type LiveFeatureState = Pick<
-  LiveStatus,
+  StationStatusEvent,
   'version' | 'availability' | 'stale' | 'available_spaces' | 'occupancy'
 >
 
-export function liveFeatureState({ status }: StationStatusEvent): LiveFeatureState {
-  const { version, availability, stale, available_spaces, occupancy } = status
+export function liveFeatureState(s: StationStatusEvent): LiveFeatureState {
+  const { version, availability, stale, available_spaces, occupancy } = s
   return { version, availability, stale, available_spaces, occupancy }
 }
 

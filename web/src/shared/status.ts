@@ -7,13 +7,9 @@ import { statusColor } from './stations.ts'
 
 /** The station with the live status when that is newer than the one it came with. */
 export function withLatest<T extends Station>(station: T, live: StationStatusEvent | undefined): T {
-  if (!live || live.status.version <= station.status.version) return station
-  return {
-    ...station,
-    capacity: live.capacity,
-    charging_points: live.charging_points,
-    status: live.status,
-  }
+  if (!live || live.version <= station.status.version) return station
+  const { id: _id, capacity, charging_points, location: _location, ...status } = live
+  return { ...station, capacity, charging_points, status }
 }
 
 /** Coloured dot and words: "Seats free", or "No recent report" when the counts are too old. */
