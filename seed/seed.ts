@@ -106,21 +106,23 @@ async function insertStations(
   userIds: ReadonlyMap<string, number>,
 ): Promise<void> {
   const { rows } = await trx.raw<{ rows: { id: number; code: string }[] }>(
-    `INSERT INTO stations (code, name, address, city, district, operator, location, amenities,
-       capacity, charging_points, opening_hours, timezone, phone, state, created_at, updated_at)
-     SELECT code, name, address, city, district, operator,
+    `INSERT INTO stations (code, name, address, province, city, district, operator, location,
+       amenities, capacity, charging_points, opening_hours, timezone, phone, state, created_at,
+       updated_at)
+     SELECT code, name, address, province, city, district, operator,
        ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, amenities::text[],
        capacity, charging_points, opening_hours, timezone, phone, state, created_at, updated_at
-     FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+     FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
        ?::float8[], ?::float8[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[], ?::text[],
        ?::text[], ?::timestamptz[], ?::timestamptz[])
-       AS t(code, name, address, city, district, operator, lon, lat, amenities, capacity,
-         charging_points, opening_hours, timezone, phone, state, created_at, updated_at)
+       AS t(code, name, address, province, city, district, operator, lon, lat, amenities,
+         capacity, charging_points, opening_hours, timezone, phone, state, created_at, updated_at)
      RETURNING id, code`,
     columns(batch, (s) => [
       s.code,
       s.name,
       s.address,
+      s.province,
       s.city,
       s.district,
       s.operator,

@@ -7,6 +7,8 @@ import { registerReportsApi } from './reports/schema.ts'
 import { registerStationRequestsApi } from './requests/schema.ts'
 import { registerStationsApi } from './stations/schema.ts'
 import { registerTilesApi } from './tiles/schema.ts'
+import { registerUsersApi } from './users/schema.ts'
+import { registerAuditApi } from './audit/schema.ts'
 
 /** The API's OpenAPI document, built from each feature's zod schemas. */
 export function apiDocument() {
@@ -18,6 +20,8 @@ export function apiDocument() {
     registerReportsApi,
     registerCoverageApi,
     registerStationRequestsApi,
+    registerUsersApi,
+    registerAuditApi,
   ])
 }
 

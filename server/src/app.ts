@@ -26,6 +26,8 @@ import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
 import { coverageRoutes } from './coverage/routes.ts'
 import { stationRequestRoutes } from './requests/routes.ts'
+import { userRoutes } from './users/routes.ts'
+import { auditRoutes } from './audit/routes.ts'
 
 export interface AppDeps {
   db: Database
@@ -110,6 +112,8 @@ export function createApp(deps: AppDeps) {
   api.use(tileRoutes(knex, rules))
   api.use(coverageRoutes(knex, config))
   api.use(stationRequestRoutes(knex, config))
+  api.use(userRoutes(knex, live))
+  api.use(auditRoutes(knex))
   api.use(methodNotAllowed(api))
   api.use(notFoundHandler)
   app.use('/api/v1', api)

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import { queryPrepared } from '../db/prepared.ts'
 import { ROLE_SCOPES, type Role, type Scope } from '../../../contract/vocabulary.ts'
 import { sha256 } from './passwords.ts'
+import { regionOf, type Region } from './region.ts'
 
 /** The sign-in a request or socket came with, so logout or revocation can end what used it. */
 export type Credential = { kind: 'session'; hash: string } | { kind: 'token'; id: number }
@@ -14,15 +15,37 @@ export interface AuthUser {
   scopes: readonly Scope[]
   credential: Credential
   expires_at: Date
+  /** Where an admin may act; `{}` everywhere. */
+  region: Region
 }
 
-type UserRow = Pick<AuthUser, 'id' | 'username' | 'role' | 'expires_at'>
+type RegionRow = Parameters<typeof regionOf>[0]
+type UserRow = Pick<AuthUser, 'id' | 'username' | 'role' | 'expires_at'> & RegionRow
 
+const USER_COLUMNS = [
+  'u.id',
+  'u.username',
+  'u.role',
+  'u.region_province',
+  'u.region_city',
+  'u.region_district',
+]
+
+function toAuthUser(row: UserRow, scopes: readonly Scope[], credential: Credential): AuthUser {
+  const { region_province: _p, region_city: _c, region_district: _d, ...user } = row
+  return { ...user, scopes, credential, region: regionOf(row) }
+}
+
+/** A disabled account is not found: it signs in no more than an unknown one. */
 export async function findUserForLogin(knex: Knex, username: string) {
-  return knex('users')
-    .select('id', 'username', 'role', 'password_hash')
+  const row = await knex('users as u')
+    .select(...USER_COLUMNS, 'u.password_hash')
     .where({ username })
-    .first<(Pick<AuthUser, 'id' | 'username' | 'role'> & { password_hash: string }) | undefined>()
+    .whereNull('disabled_at')
+    .first<(UserRow & { password_hash: string }) | undefined>()
+  if (!row) return undefined
+  const { region_province: _p, region_city: _c, region_district: _d, ...user } = row
+  return { ...user, region: regionOf(row) }
 }
 
 export async function createSession(knex: Knex, userId: number, sessionId: string, ttlMs: number) {
@@ -45,11 +68,12 @@ export async function userBySession(knex: Knex, sessionId: string): Promise<Auth
     knex,
     knex('sessions as se')
       .join('users as u', 'u.id', 'se.user_id')
-      .select('u.id', 'u.username', 'u.role', 'se.expires_at')
+      .select(...USER_COLUMNS, 'se.expires_at')
       .where('se.id_hash', hash)
-      .where('se.expires_at', '>', new Date()),
+      .where('se.expires_at', '>', new Date())
+      .whereNull('u.disabled_at'),
   )
-  return user && { ...user, scopes: ROLE_SCOPES[user.role], credential: { kind: 'session', hash } }
+  return user && toAuthUser(user, ROLE_SCOPES[user.role], { kind: 'session', hash })
 }
 
 export async function userByApiToken(knex: Knex, token: string): Promise<AuthUser | undefined> {
@@ -57,20 +81,18 @@ export async function userByApiToken(knex: Knex, token: string): Promise<AuthUse
     'api_tokens as t',
   )
     .join('users as u', 'u.id', 't.user_id')
-    .select('u.id', 'u.username', 'u.role', 't.id as token_id', 't.scopes', 't.expires_at')
+    .select(...USER_COLUMNS, 't.id as token_id', 't.scopes', 't.expires_at')
     .where('t.token_hash', sha256(token))
+    .whereNull('u.disabled_at')
     .whereNull('t.revoked_at')
     .where('t.expires_at', '>', new Date())
     .first()
   if (!row) return undefined
   await knex('api_tokens').where({ id: row.token_id }).update({ last_used_at: knex.fn.now() })
   const { token_id, scopes, ...user } = row
-  return {
-    ...user,
-    // A role taken away since the token was made takes its scopes with it.
-    scopes: scopes.filter((s) => ROLE_SCOPES[user.role].includes(s)),
-    credential: { kind: 'token', id: token_id },
-  }
+  // A role taken away since the token was made takes its scopes with it.
+  const allowed = scopes.filter((s) => ROLE_SCOPES[user.role].includes(s))
+  return toAuthUser(user, allowed, { kind: 'token', id: token_id })
 }
 
 export async function createApiToken(

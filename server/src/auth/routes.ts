@@ -63,10 +63,11 @@ export function authRoutes(knex: Knex, config: Config, live: LiveHub) {
   const ttlMs = config.SESSION_TTL_HOURS * 3600_000
   const backoff = accountBackoff(config)
 
-  const describe = async (user: Pick<AuthUser, 'id' | 'username' | 'role'>) => ({
+  const describe = async (user: Pick<AuthUser, 'id' | 'username' | 'role' | 'region'>) => ({
     id: user.id,
     username: user.username,
     role: user.role,
+    region: user.region,
     station_ids: await managedStationIds(knex, user.id),
   })
 

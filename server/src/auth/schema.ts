@@ -3,6 +3,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { ROLES, SCOPES } from '../../../contract/vocabulary.ts'
 import { problemResponses } from '../openapi.ts'
 import { idParam } from '../http/params.ts'
+import { region } from './region.ts'
 
 export const loginBody = z.strictObject({
   username: z.string().min(1).max(64),
@@ -52,6 +53,7 @@ export const me = z
     id: z.number().int(),
     username: z.string(),
     role: z.enum(ROLES),
+    region: region.meta({ description: 'Where this account may act; {} is everywhere' }),
     station_ids: z.array(z.number().int()).meta({ description: 'Stations this user manages' }),
   })
   .meta({ id: 'Me' })

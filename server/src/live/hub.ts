@@ -200,6 +200,11 @@ export class LiveHub {
     this.nsp?.in(credentialRoom(credential)).disconnectSockets(true)
   }
 
+  /** Ends, on every node, all live connections of a user (a disabled account). */
+  endUser(userId: number) {
+    this.nsp?.in(userRoom(userId)).disconnectSockets(true)
+  }
+
   /** Private events a recovering connection missed, held until its user is known again. */
   private readonly withheld = new Map<string, { userId?: number; events: unknown[][] }>()
 

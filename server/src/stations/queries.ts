@@ -14,6 +14,7 @@ export interface StationRow extends StatusInput {
   code: string
   name: string
   address: string
+  province: string
   city: string
   district: string
   operator: string
@@ -58,6 +59,7 @@ export function selectStations(knex: Knex, mode: 'answer' | 'locking' = 'answer'
     's.code',
     's.name',
     's.address',
+    's.province',
     's.city',
     's.district',
     's.operator',
@@ -199,14 +201,12 @@ function rethrowConflict(err: unknown): never {
 
 export async function createStation(knex: Knex, body: CreateStation): Promise<number> {
   try {
-    return await knex.transaction(async (trx) => {
-      const { location, ...fields } = body
-      const [row] = await trx('stations')
-        .insert({ ...fields, location: locationValue(trx, location) })
-        .returning('id')
-      await trx('station_status').insert({ station_id: row.id })
-      return row.id as number
-    })
+    const { location, ...fields } = body
+    const [row] = await knex('stations')
+      .insert({ ...fields, location: locationValue(knex, location) })
+      .returning('id')
+    await knex('station_status').insert({ station_id: row.id })
+    return row.id as number
   } catch (err) {
     rethrowConflict(err)
   }
@@ -215,18 +215,69 @@ export async function createStation(knex: Knex, body: CreateStation): Promise<nu
 export async function updateStation(knex: Knex, id: number, body: UpdateStation): Promise<void> {
   const { location, ...fields } = body
   try {
-    const updated = await knex('stations')
+    await knex('stations')
       .where({ id })
       .update({
         ...fields,
         ...(location ? { location: locationValue(knex, location) } : {}),
         updated_at: knex.fn.now(),
       })
-      .returning('id')
-    if (!updated.length) throw notFound(`Station ${id} does not exist`)
   } catch (err) {
     rethrowConflict(err)
   }
+}
+
+/** A station's editable fields as stored, locked for the change about to be made. */
+export async function editableFields(knex: Knex, id: number) {
+  const row = await knex('stations')
+    .select(
+      'code',
+      'name',
+      'address',
+      'province',
+      'city',
+      'district',
+      'operator',
+      knex.raw('ST_X(location::geometry) AS lon'),
+      knex.raw('ST_Y(location::geometry) AS lat'),
+      'amenities',
+      'capacity',
+      'charging_points',
+      'opening_hours',
+      'timezone',
+      'phone',
+      'state',
+    )
+    .where({ id })
+    .forUpdate()
+    .first()
+  if (!row) return undefined
+  const { lon, lat, ...fields } = row
+  return { ...fields, location: { lon, lat } } as CreateStation
+}
+
+/**
+ * For each point, the region of the nearest station that is not retired (leaving out the
+ * stations named in `except`, e.g. the one being moved), or null when there is none.
+ */
+export async function nearestRegions(
+  knex: Knex,
+  points: { lon: number; lat: number }[],
+  except: string[] = [],
+): Promise<({ province: string; city: string; district: string } | null)[]> {
+  if (!points.length) return []
+  const { rows } = await knex.raw(
+    `SELECT n.province, n.city, n.district
+       FROM unnest(?::float8[], ?::float8[]) WITH ORDINALITY AS p(lon, lat, i)
+       LEFT JOIN LATERAL (
+         SELECT s.province, s.city, s.district FROM stations s
+          WHERE s.state <> 'retired' AND s.code <> ALL(?::text[])
+          ORDER BY s.location <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography
+          LIMIT 1) n ON true
+      ORDER BY p.i`,
+    [points.map((p) => p.lon), points.map((p) => p.lat), except],
+  )
+  return rows.map((r: { city: string | null }) => (r.city === null ? null : r))
 }
 
 export async function outline(knex: Knex) {

@@ -5,14 +5,8 @@ import { idParam } from '../http/params.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { LiveHub } from '../live/hub.ts'
 import { bboxQuery, createStationBody, nearestQuery, updateStationBody } from './schema.ts'
-import {
-  createStation,
-  findById,
-  findInBbox,
-  findNearest,
-  outline,
-  updateStation,
-} from './queries.ts'
+import { findById, findInBbox, findNearest, outline } from './queries.ts'
+import { createStationAs, updateStationAs } from './service.ts'
 import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
 
@@ -43,7 +37,7 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
 
   router.post('/stations', admin, async (req, res) => {
     const body = parse(createStationBody, req.body, 'body')
-    const id = await createStation(knex, body)
+    const id = await createStationAs(knex, req.user!, body)
     const station = await findById(knex, id, rules())
     live.stationChanged(station, 'created')
     res
@@ -57,7 +51,7 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
     const { id } = parse(idParam, req.params, 'path')
     const body = parse(updateStationBody, req.body, 'body')
     const before = await findById(knex, id, rules())
-    await updateStation(knex, id, body)
+    await updateStationAs(knex, req.user!, id, body)
     const station = await findById(knex, id, rules())
     const change = station.state === 'retired' && before.state !== 'retired' ? 'retired' : 'updated'
     live.stationChanged(station, change, before.location)
