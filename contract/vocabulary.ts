@@ -17,6 +17,25 @@ export const AMENITIES = [
 ] as const
 export type Amenity = (typeof AMENITIES)[number]
 
+/** The Chinese names of the amenities: the app shows them, spreadsheets may use them. */
+export const AMENITY_LABELS_ZH = {
+  rest_seating: '休息座椅',
+  drinking_water: '饮用水',
+  hot_water: '热水',
+  heating: '取暖',
+  air_conditioning: '空调',
+  rain_shelter: '避雨',
+  phone_charging: '手机充电',
+  ebike_charging: '电动车充电',
+  battery_swap: '换电',
+  microwave: '微波炉',
+  fridge: '冰箱',
+  toilet: '卫生间',
+  first_aid: '急救药箱',
+  sanitary_products: '卫生用品',
+  wifi: '无线网络',
+} satisfies Record<Amenity, string>
+
 export const SUPPLIES = [
   'drinking_water',
   'first_aid',

@@ -9,6 +9,7 @@ import { registerStationsApi } from './stations/schema.ts'
 import { registerTilesApi } from './tiles/schema.ts'
 import { registerUsersApi } from './users/schema.ts'
 import { registerAuditApi } from './audit/schema.ts'
+import { registerImportsApi } from './imports/schema.ts'
 
 /** The API's OpenAPI document, built from each feature's zod schemas. */
 export function apiDocument() {
@@ -22,6 +23,7 @@ export function apiDocument() {
     registerStationRequestsApi,
     registerUsersApi,
     registerAuditApi,
+    registerImportsApi,
   ])
 }
 

@@ -27,6 +27,7 @@ import { metaRoutes } from './meta/routes.ts'
 import { coverageRoutes } from './coverage/routes.ts'
 import { stationRequestRoutes } from './requests/routes.ts'
 import { userRoutes } from './users/routes.ts'
+import { importRoutes } from './imports/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 
 export interface AppDeps {
@@ -92,9 +93,6 @@ export function createApp(deps: AppDeps) {
 
   const openapi = apiDocument()
   const api = express.Router()
-  api.use(requireJsonBody)
-  api.use(express.json({ limit: '100kb' }))
-  api.use(rejectNul)
   api.use(authenticate(knex))
   api.use(
     sameOriginWrites(
@@ -102,6 +100,10 @@ export function createApp(deps: AppDeps) {
       (req) => req.user?.credential.kind === 'session' || req.path.startsWith('/auth/'),
     ),
   )
+  api.use(importRoutes(knex, config))
+  api.use(requireJsonBody)
+  api.use(express.json({ limit: '100kb' }))
+  api.use(rejectNul)
   api.get('/openapi.json', (_req, res) => {
     res.json(openapi)
   })

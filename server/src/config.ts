@@ -116,6 +116,13 @@ export const configSchema = z.object({
     .describe(
       'How long a dropped live client may reconnect and get missed events replayed (0: never)',
     ),
+  IMPORT_MAX_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(32)
+    .describe('Largest file an import accepts, in MiB (50,000 stations as CSV are about 8 MiB)'),
   STATION_REQUEST_RATE_LIMIT: z.coerce
     .number()
     .int()

@@ -5,6 +5,7 @@ import { deriveStatus, type StatusInput, type StatusRules } from './status.ts'
 import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './schema.ts'
 import { HttpError, notFound } from '../errors.ts'
 import { pointFeaturePage } from '../http/paging.ts'
+import { whereIn, type Region } from '../auth/region.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { LiveStatus } from '../../../contract/live-events.ts'
@@ -227,33 +228,124 @@ export async function updateStation(knex: Knex, id: number, body: UpdateStation)
   }
 }
 
-/** A station's editable fields as stored, locked for the change about to be made. */
-export async function editableFields(knex: Knex, id: number) {
-  const row = await knex('stations')
+const EDITABLE = [
+  'code',
+  'name',
+  'address',
+  'province',
+  'city',
+  'district',
+  'operator',
+  'amenities',
+  'capacity',
+  'charging_points',
+  'opening_hours',
+  'timezone',
+  'phone',
+  'state',
+] as const
+
+function selectEditable(knex: Knex) {
+  return knex('stations')
+    .select(['id', ...EDITABLE])
     .select(
-      'code',
-      'name',
-      'address',
-      'province',
-      'city',
-      'district',
-      'operator',
       knex.raw('ST_X(location::geometry) AS lon'),
       knex.raw('ST_Y(location::geometry) AS lat'),
-      'amenities',
-      'capacity',
-      'charging_points',
-      'opening_hours',
-      'timezone',
-      'phone',
-      'state',
     )
-    .where({ id })
+}
+
+type EditableRow = Omit<CreateStation, 'location'> & { id: number; lon: number; lat: number }
+
+function toEditable({ id: _id, lon, lat, ...fields }: EditableRow): CreateStation {
+  return { ...fields, location: { lon, lat } }
+}
+
+/** A station's editable fields as stored, locked for the change about to be made. */
+export async function editableFields(knex: Knex, id: number) {
+  const row: EditableRow | undefined = await selectEditable(knex).where({ id }).forUpdate().first()
+  return row && toEditable(row)
+}
+
+/** The stations with these codes, locked, by code. */
+export async function editableByCode(knex: Knex, codes: string[]) {
+  const rows: EditableRow[] = await selectEditable(knex)
+    .whereRaw('code = ANY(?::text[])', [codes])
     .forUpdate()
-    .first()
-  if (!row) return undefined
-  const { lon, lat, ...fields } = row
-  return { ...fields, location: { lon, lat } } as CreateStation
+  return new Map(rows.map((r) => [r.code, { id: r.id, station: toEditable(r) }]))
+}
+
+/** Every station of a region (retired ones too), by code. */
+export async function editableInRegion(knex: Knex, region: Region) {
+  const rows: EditableRow[] = await whereIn(selectEditable(knex), region, 'stations').orderBy(
+    'code',
+  )
+  return rows.map(toEditable)
+}
+
+const pgArray = (items: readonly string[]) =>
+  `{${items.map((i) => `"${i.replace(/["\\]/g, '\\$&')}"`).join(',')}}`
+
+/** The columns of many stations, for unnest(). */
+function stationColumns(stations: CreateStation[]) {
+  const column = <T>(f: (s: CreateStation) => T) => stations.map(f)
+  return [
+    column((s) => s.code),
+    column((s) => s.name),
+    column((s) => s.address),
+    column((s) => s.province),
+    column((s) => s.city),
+    column((s) => s.district),
+    column((s) => s.operator),
+    column((s) => s.location.lon),
+    column((s) => s.location.lat),
+    column((s) => pgArray(s.amenities)),
+    column((s) => s.capacity),
+    column((s) => s.charging_points),
+    column((s) => s.opening_hours),
+    column((s) => s.timezone),
+    column((s) => s.phone),
+    column((s) => s.state),
+  ]
+}
+
+const UNNEST = `unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+    ?::text[], ?::float8[], ?::float8[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[],
+    ?::text[], ?::text[])
+  AS t(code, name, address, province, city, district, operator, lon, lat, amenities, capacity,
+    charging_points, opening_hours, timezone, phone, state)`
+
+/** Many new stations in one statement (with their empty status); their ids, in order. */
+export async function insertStations(knex: Knex, stations: CreateStation[]): Promise<number[]> {
+  const { rows } = await knex.raw<{ rows: { id: number }[] }>(
+    `WITH new AS (
+       INSERT INTO stations (code, name, address, province, city, district, operator, location,
+         amenities, capacity, charging_points, opening_hours, timezone, phone, state)
+       SELECT code, name, address, province, city, district, operator,
+         ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, amenities::text[], capacity,
+         charging_points, opening_hours, timezone, phone, state
+       FROM ${UNNEST}
+       RETURNING id, code),
+     status AS (INSERT INTO station_status (station_id) SELECT id FROM new)
+     SELECT id FROM new JOIN unnest(?::text[]) WITH ORDINALITY AS o(code, i) USING (code)
+      ORDER BY o.i`,
+    [...stationColumns(stations), stations.map((s) => s.code)],
+  )
+  return rows.map((r) => r.id)
+}
+
+/** Many stations rewritten in one statement, matched by code. */
+export async function updateStations(knex: Knex, stations: CreateStation[]): Promise<void> {
+  await knex.raw(
+    `UPDATE stations s SET name = t.name, address = t.address, province = t.province,
+       city = t.city, district = t.district, operator = t.operator,
+       location = ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography,
+       amenities = t.amenities::text[], capacity = t.capacity,
+       charging_points = t.charging_points, opening_hours = t.opening_hours,
+       timezone = t.timezone, phone = t.phone, state = t.state, updated_at = now()
+     FROM ${UNNEST}
+     WHERE s.code = t.code`,
+    stationColumns(stations),
+  )
 }
 
 /**

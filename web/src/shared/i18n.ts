@@ -1,4 +1,4 @@
-import type { Amenity, Availability, Supply } from '../../../contract/vocabulary.ts'
+import { AMENITY_LABELS_ZH, type Availability, type Supply } from '../../../contract/vocabulary.ts'
 import type { TravelMode } from './api.ts'
 import type { LiveState } from './live.ts'
 
@@ -64,23 +64,7 @@ const zh = {
   noResults: '附近没有符合条件的驿站。',
   resultsHint: '点击驿站查看详情和导航',
   distance: (m: number) => (m < 1000 ? `${Math.round(m)} 米` : `${(m / 1000).toFixed(1)} 公里`),
-  amenities: {
-    rest_seating: '休息座椅',
-    drinking_water: '饮用水',
-    hot_water: '热水',
-    heating: '取暖',
-    air_conditioning: '空调',
-    rain_shelter: '避雨',
-    phone_charging: '手机充电',
-    ebike_charging: '电动车充电',
-    battery_swap: '换电',
-    microwave: '微波炉',
-    fridge: '冰箱',
-    toilet: '卫生间',
-    first_aid: '急救药箱',
-    sanitary_products: '卫生用品',
-    wifi: '无线网络',
-  } satisfies Record<Amenity, string>,
+  amenities: AMENITY_LABELS_ZH,
   supplies: {
     drinking_water: '饮用水',
     first_aid: '急救用品',

@@ -1,0 +1,56 @@
+import express, { Router } from 'express'
+import type { Knex } from 'knex'
+import { HttpError, parse } from '../errors.ts'
+import { requireScope } from '../auth/middleware.ts'
+import type { Config } from '../config.ts'
+import { editableInRegion } from '../stations/queries.ts'
+import { exportQuery, importQuery } from './schema.ts'
+import { fileKind, readFile } from './parse.ts'
+import { importStations } from './stations.ts'
+import { stationsCsv, stationsXlsx } from './exports.ts'
+
+const stamp = () => new Date().toISOString().slice(0, 10)
+
+/** Mounted before the JSON body parser: these routes take files. */
+export function importRoutes(knex: Knex, config: Config) {
+  const router = Router()
+  const admin = requireScope('admin')
+  const file = express.raw({ type: () => true, limit: `${config.IMPORT_MAX_MB}mb` })
+
+  router.post('/imports/stations', admin, file, async (req, res) => {
+    const q = parse(importQuery, req.query, 'query')
+    const kind = fileKind(req.get('content-type'))
+    if (!kind)
+      throw new HttpError(
+        415,
+        'Unsupported Media Type',
+        'Send the file as text/csv, an .xlsx workbook or application/geo+json',
+      )
+    const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+    const rows = await readFile(bytes, kind, req.get('content-type'))
+    const user = req.user!
+    const result = await importStations(knex, { id: user.id, region: user.region }, rows, {
+      crs: q.crs,
+      dryRun: q.dry_run,
+      partial: q.partial,
+    })
+    res.json(result)
+  })
+
+  router.get('/exports/stations.csv', admin, async (req, res) => {
+    parse(exportQuery, req.query, 'query')
+    const stations = await editableInRegion(knex, req.user!.region)
+    res
+      .type('text/csv; charset=utf-8')
+      .attachment(`stations-${stamp()}.csv`)
+      .send(stationsCsv(stations))
+  })
+
+  router.get('/exports/stations.xlsx', admin, async (req, res) => {
+    parse(exportQuery, req.query, 'query')
+    const stations = await editableInRegion(knex, req.user!.region)
+    res.attachment(`stations-${stamp()}.xlsx`).send(await stationsXlsx(stations))
+  })
+
+  return router
+}
