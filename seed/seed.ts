@@ -2,6 +2,7 @@
 import crypto from 'node:crypto'
 import type { Knex } from 'knex'
 import { hashPassword } from '../server/src/auth/passwords.ts'
+import { columns, pgArray } from '../server/src/db/arrays.ts'
 import type { Role } from '../contract/vocabulary.ts'
 import {
   managerUsername,
@@ -52,27 +53,6 @@ const SEEDED_TABLES = [
 ].join(', ')
 
 const BATCH = 5000
-
-type Scalar = string | number | null
-
-/**
- * A PostgreSQL array literal. Sent as one text parameter and cast in SQL, a column of a batch
- * is a single binding that knex leaves alone and that pg and PGlite both accept.
- */
-function pgArray(values: readonly Scalar[]): string {
-  const element = (v: Scalar) =>
-    v === null ? 'NULL' : typeof v === 'number' ? String(v) : `"${v.replace(/["\\]/g, '\\$&')}"`
-  return `{${values.map(element).join(',')}}`
-}
-
-/** Builds one array per column from rows, in the order the SQL lists the casts. */
-function columns<T>(rows: readonly T[], pick: (row: T) => Scalar[]): string[] {
-  const cols: Scalar[][] = []
-  for (const row of rows) {
-    pick(row).forEach((v, i) => (cols[i] ??= []).push(v))
-  }
-  return cols.map(pgArray)
-}
 
 // No look-alike characters (0/O, 1/l/I): these get typed in from a terminal. ~81 bits.
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789'

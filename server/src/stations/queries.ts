@@ -6,6 +6,7 @@ import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './sc
 import { HttpError, notFound } from '../errors.ts'
 import { pointFeaturePage } from '../http/paging.ts'
 import { whereIn, type Region } from '../auth/region.ts'
+import { columns, pgArray } from '../db/arrays.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { LiveStatus } from '../../../contract/live-events.ts'
@@ -269,7 +270,7 @@ export async function editableFields(knex: Knex, id: number) {
 /** The stations with these codes, locked, by code. */
 export async function editableByCode(knex: Knex, codes: string[]) {
   const rows: EditableRow[] = await selectEditable(knex)
-    .whereRaw('code = ANY(?::text[])', [codes])
+    .whereRaw('code = ANY(?::text[])', [pgArray(codes)])
     .forUpdate()
   return new Map(rows.map((r) => [r.code, { id: r.id, station: toEditable(r) }]))
 }
@@ -282,31 +283,26 @@ export async function editableInRegion(knex: Knex, region: Region) {
   return rows.map(toEditable)
 }
 
-const pgArray = (items: readonly string[]) =>
-  `{${items.map((i) => `"${i.replace(/["\\]/g, '\\$&')}"`).join(',')}}`
-
 /** The columns of many stations, for unnest(). */
-function stationColumns(stations: CreateStation[]) {
-  const column = <T>(f: (s: CreateStation) => T) => stations.map(f)
-  return [
-    column((s) => s.code),
-    column((s) => s.name),
-    column((s) => s.address),
-    column((s) => s.province),
-    column((s) => s.city),
-    column((s) => s.district),
-    column((s) => s.operator),
-    column((s) => s.location.lon),
-    column((s) => s.location.lat),
-    column((s) => pgArray(s.amenities)),
-    column((s) => s.capacity),
-    column((s) => s.charging_points),
-    column((s) => s.opening_hours),
-    column((s) => s.timezone),
-    column((s) => s.phone),
-    column((s) => s.state),
-  ]
-}
+const stationColumns = (stations: CreateStation[]) =>
+  columns(stations, (s) => [
+    s.code,
+    s.name,
+    s.address,
+    s.province,
+    s.city,
+    s.district,
+    s.operator,
+    s.location.lon,
+    s.location.lat,
+    pgArray(s.amenities),
+    s.capacity,
+    s.charging_points,
+    s.opening_hours,
+    s.timezone,
+    s.phone,
+    s.state,
+  ])
 
 const UNNEST = `unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
     ?::text[], ?::float8[], ?::float8[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[],
@@ -328,7 +324,7 @@ export async function insertStations(knex: Knex, stations: CreateStation[]): Pro
      status AS (INSERT INTO station_status (station_id) SELECT id FROM new)
      SELECT id FROM new JOIN unnest(?::text[]) WITH ORDINALITY AS o(code, i) USING (code)
       ORDER BY o.i`,
-    [...stationColumns(stations), stations.map((s) => s.code)],
+    [...stationColumns(stations), pgArray(stations.map((s) => s.code))],
   )
   return rows.map((r) => r.id)
 }
@@ -367,7 +363,7 @@ export async function nearestRegions(
           ORDER BY s.location <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography
           LIMIT 1) n ON true
       ORDER BY p.i`,
-    [points.map((p) => p.lon), points.map((p) => p.lat), except],
+    [pgArray(points.map((p) => p.lon)), pgArray(points.map((p) => p.lat)), pgArray(except)],
   )
   return rows.map((r: { city: string | null }) => (r.city === null ? null : r))
 }
