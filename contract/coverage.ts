@@ -17,3 +17,6 @@ export const MAX_WHAT_IF_SITES = 100
 
 export const TRAVEL_MODES = ['walk', 'ebike'] as const
 export type TravelMode = (typeof TRAVEL_MODES)[number]
+
+/** The demand data set analyses use unless asked for another (the seed's hotspots). */
+export const DEFAULT_DATASET = 'default'

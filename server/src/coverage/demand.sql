@@ -12,7 +12,7 @@ demand AS MATERIALIZED (
   FROM (
     SELECT 'demand_point' AS source, dp.id, dp.weight::float8 AS weight, dp.location
     FROM demand_points dp
-    WHERE ST_Intersects(dp.location::geometry,
+    WHERE dp.dataset = :dataset AND ST_Intersects(dp.location::geometry,
           ST_MakeEnvelope(:w::float8, :s::float8, :e::float8, :n::float8, 4326))
     UNION ALL
     SELECT 'station_request', sr.id, 1, sr.location

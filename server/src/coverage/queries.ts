@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import type { Knex } from 'knex'
+import { columns } from '../db/arrays.ts'
 import type { GapsQuery, SummaryQuery, SuggestionsQuery, WhatIfBody } from './schema.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 
@@ -36,9 +37,9 @@ async function analyse<T>(
   })
 }
 
-function areaBindings(q: { bbox: Bbox; reach_m: number; min_stations: number }) {
+function areaBindings(q: { bbox: Bbox; reach_m: number; min_stations: number; dataset: string }) {
   const [w, s, e, n] = q.bbox
-  return { w, s, e, n, reach: q.reach_m, m: q.min_stations }
+  return { w, s, e, n, reach: q.reach_m, m: q.min_stations, dataset: q.dataset }
 }
 
 function totals(total: number, covered: number) {
@@ -251,7 +252,11 @@ export async function coverageByCity(knex: Knex, q: SummaryQuery, timeoutMs: num
     active_stations: number
     total_demand: number
     covered_demand: number
-  }>(knex, timeoutMs, summarySql, { reach: q.reach_m, m: q.min_stations })
+  }>(knex, timeoutMs, summarySql, {
+    reach: q.reach_m,
+    m: q.min_stations,
+    dataset: q.dataset,
+  })
   const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0)
   return {
     query: q,
@@ -265,4 +270,36 @@ export async function coverageByCity(knex: Knex, q: SummaryQuery, timeoutMs: num
       ...totals(r.total_demand, r.covered_demand),
     })),
   }
+}
+
+/** The demand data sets, with how many points and how much weight each holds. */
+export async function demandDatasets(knex: Knex) {
+  const { rows } = await knex.raw<{ rows: { name: string; points: string; weight: string }[] }>(
+    `SELECT dataset AS name, count(*) AS points, sum(weight) AS weight
+       FROM demand_points GROUP BY dataset ORDER BY dataset`,
+  )
+  return rows.map((r) => ({ name: r.name, points: Number(r.points), weight: Number(r.weight) }))
+}
+
+/** Adds points to a data set, after emptying it when `replace`; how many it removed. */
+export async function writeDemandPoints(
+  knex: Knex,
+  dataset: string,
+  points: { lon: number; lat: number; weight: number; kind: string }[],
+  replace: boolean,
+): Promise<number> {
+  // Counted from returning(): knex-pglite answers a delete with a result, not a row count.
+  const removed = replace
+    ? (await knex('demand_points').where({ dataset }).delete().returning('id')).length
+    : 0
+  for (let i = 0; i < points.length; i += 10_000) {
+    const chunk = points.slice(i, i + 10_000)
+    await knex.raw(
+      `INSERT INTO demand_points (location, weight, kind, source, dataset)
+       SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, weight, kind, 'upload', ?
+       FROM unnest(?::float8[], ?::float8[], ?::real[], ?::text[]) AS t(lon, lat, weight, kind)`,
+      [dataset, ...columns(chunk, (p) => [p.lon, p.lat, p.weight, p.kind])],
+    )
+  }
+  return removed
 }

@@ -4,7 +4,7 @@ import { parse } from '../errors.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { Config } from '../config.ts'
 import { gapsQuery, suggestionsQuery, summaryQuery, whatIfBody } from './schema.ts'
-import { coverageByCity, findGaps, suggestSites, whatIf } from './queries.ts'
+import { coverageByCity, demandDatasets, findGaps, suggestSites, whatIf } from './queries.ts'
 import { ResultCache, dataVersion } from './cache.ts'
 
 // 25 million characters of JSON (25–50 MB): some 80 gap maps of Changsha at 500 m.
@@ -33,6 +33,10 @@ export function coverageRoutes(knex: Knex, config: Config) {
     }
     res.type(type).send(body)
   }
+
+  router.get('/coverage/datasets', planner, async (_req, res) => {
+    res.json({ datasets: await demandDatasets(knex) })
+  })
 
   router.get('/coverage/gaps', planner, async (req, res) => {
     const q = parse(gapsQuery, req.query, 'query')

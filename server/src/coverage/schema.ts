@@ -4,6 +4,7 @@ import { bbox, latitude, longitude, queryBbox, queryInt, queryNumber } from '../
 import { problemResponses } from '../openapi.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import {
+  DEFAULT_DATASET,
   COVERAGE_DEFAULTS,
   COVERAGE_LIMITS,
   MAX_WHAT_IF_SITES,
@@ -52,6 +53,13 @@ function reachShape(num: Bound, int: Bound) {
       .enum(TRAVEL_MODES)
       .optional()
       .meta({ description: 'How the minutes are travelled (with minutes only; default walk)' }),
+    dataset: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .default(DEFAULT_DATASET)
+      .meta({ description: `Which demand points count (default \`${DEFAULT_DATASET}\`)` }),
     min_stations: int(...MIN_STATIONS)
       .default(COVERAGE_DEFAULTS.min_stations)
       .meta({
@@ -314,6 +322,26 @@ const demandDoc =
 export function registerCoverageApi(registry: OpenAPIRegistry) {
   const json = <S extends z.ZodType>(schema: S, type = 'application/json') => ({
     content: { [type]: { schema } },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/coverage/datasets',
+    summary: 'Demand data sets (planner, admin)',
+    description: 'The data sets analyses may choose with `dataset`, with their points and weight.',
+    tags: ['coverage'],
+    responses: {
+      200: {
+        description: 'Data sets by name',
+        ...json(
+          z.object({
+            datasets: z.array(
+              z.object({ name: z.string(), points: z.number().int(), weight: z.number() }),
+            ),
+          }),
+        ),
+      },
+      ...problemResponses(401, 403),
+    },
   })
   registry.registerPath({
     method: 'get',

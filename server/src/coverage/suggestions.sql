@@ -24,7 +24,8 @@ SELECT (SELECT coalesce(sum(weight), 0) FROM demand) AS total_demand,
        (SELECT coalesce(json_agg(json_build_array(
                  ST_X(c.location::geometry), ST_Y(c.location::geometry), c.request_id,
                  ARRAY(SELECT dp.id FROM demand_points dp
-                       WHERE ST_DWithin(dp.location, c.location, :reach::float8, false)),
+                       WHERE dp.dataset = :dataset
+                         AND ST_DWithin(dp.location, c.location, :reach::float8, false)),
                  ARRAY(SELECT sr.id FROM station_requests sr
                        WHERE ST_DWithin(sr.location, c.location, :reach::float8, false)))
                ORDER BY c.request_id IS NULL, c.request_id, c.i, c.j), '[]')

@@ -3,6 +3,7 @@
 -- moves no demand between cities). Covered means min_stations active stations within reach.
 WITH demand AS (
   SELECT dp.weight::float8 AS weight, dp.location FROM demand_points dp
+  WHERE dp.dataset = :dataset
   UNION ALL
   SELECT 1, sr.location FROM station_requests sr
 ),

@@ -205,4 +205,43 @@ describeEachBackend('station imports and exports', (db) => {
     expect((await upload('code\nX', 'text/csv', '', planner)).status).toBe(403)
     expect((await download('csv', planner)).status).toBe(403)
   })
+
+  it('planners import demand points into a data set that analyses can choose', async () => {
+    const planner = await signIn(app, 'planner')
+    const send = (csv: string, query: string) =>
+      request(app)
+        .post(`/api/v1/imports/demand-points?${query}`)
+        .set('Cookie', planner)
+        .set('Content-Type', 'text/csv')
+        .send(csv)
+    const good = ['经度,纬度,权重', '112.97,28.19,5', '112.98,28.20,2.5', '112.99,28.21,']
+    const bad = await send([...good, 'x,28.2,1'].join('\n'), 'dataset=survey')
+    expect(bad.body).toMatchObject({
+      written: false,
+      inserted: 0,
+      errors: [{ row: 5, column: 'lon' }],
+    })
+    expect(await db().knex('demand_points').where({ dataset: 'survey' })).toEqual([])
+    const first = await send(good.join('\n'), 'dataset=survey')
+    expect(first.body).toMatchObject({ written: true, inserted: 3, removed: 0, errors: [] })
+    const more = await send(good.join('\n'), 'dataset=survey&mode=append')
+    expect(more.body).toMatchObject({ inserted: 3, removed: 0 })
+    const replaced = await send(good.join('\n'), 'dataset=survey&mode=replace')
+    expect(replaced.body).toMatchObject({ inserted: 3, removed: 6 })
+    const sets = await request(app).get('/api/v1/coverage/datasets').set('Cookie', planner)
+    expect(sets.body.datasets).toContainEqual({ name: 'survey', points: 3, weight: 8.5 })
+    expect(sets.body.datasets.map((d: { name: string }) => d.name)).toContain('default')
+    const total = async (dataset: string) =>
+      (
+        await request(app)
+          .get(`/api/v1/coverage/gaps?bbox=112.9,28.1,113.05,28.25&dataset=${dataset}`)
+          .set('Cookie', planner)
+      ).body.summary.total_demand as number
+    expect((await total('survey')) - (await total('nothing-here'))).toBeCloseTo(8.5, 6)
+    const [entry] = await db()
+      .knex('audit_log')
+      .where({ action: 'demand.import' })
+      .orderBy('id', 'desc')
+    expect(entry.after).toEqual({ dataset: 'survey', mode: 'replace', inserted: 3, removed: 6 })
+  })
 })

@@ -17,6 +17,30 @@ export const importQuery = z.strictObject({
 
 export const exportQuery = z.strictObject({})
 
+export const demandImportQuery = importQuery.extend({
+  dataset: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .meta({ description: 'The data set to write, e.g. `2026-survey`', example: '2026-survey' }),
+  mode: z.enum(['replace', 'append']).default('replace').meta({
+    description: '`replace` empties the data set first; `append` adds to it',
+  }),
+})
+
+export const demandImportResult = z
+  .object({
+    dataset: z.string(),
+    dry_run: z.boolean(),
+    written: z.boolean(),
+    inserted: z.number().int(),
+    valid: z.number().int().meta({ description: 'Rows without errors' }),
+    removed: z.number().int().meta({ description: 'Points removed from the data set (replace)' }),
+    errors: z.array(z.object({ row: z.number().int(), column: z.string(), message: z.string() })),
+  })
+  .meta({ id: 'DemandImportResult' })
+
 const rowError = z.object({
   row: z.number().int().meta({ description: 'As a spreadsheet numbers it: the header is row 1' }),
   column: z.string(),
@@ -81,6 +105,34 @@ export function registerImportsApi(registry: OpenAPIRegistry) {
       200: {
         description: 'What was (or, dry run, would be) written, and every row error',
         content: { 'application/json': { schema: importResult } },
+      },
+      ...problemResponses(400, 401, 403, 413, 415),
+    },
+  })
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/imports/demand-points',
+    summary: 'Import demand points into a data set (planner, admin)',
+    description:
+      'A CSV (or .xlsx, GeoJSON) with lon, lat and optionally weight (default 1) and kind ' +
+      '(经度, 纬度, 权重, 类型). Coverage analyses choose the data set with `dataset`. Any row ' +
+      'error: nothing is written (unless partial).',
+    tags: ['imports'],
+    request: {
+      query: demandImportQuery,
+      body: {
+        content: Object.fromEntries(
+          Object.entries(FILE_TYPES).map(([type, description]) => [
+            type,
+            { schema: z.string().meta({ format: 'binary', description }) },
+          ]),
+        ),
+      },
+    },
+    responses: {
+      200: {
+        description: 'What was (or, dry run, would be) written',
+        content: { 'application/json': { schema: demandImportResult } },
       },
       ...problemResponses(400, 401, 403, 413, 415),
     },

@@ -37,6 +37,13 @@ const CRS_NAMES: Record<Crs, CRSTypes> = {
   bd09: gcoord.BD09,
 }
 
+/** A point given in the file's coordinate system, in WGS-84. */
+export function toWgs84(lon: number, lat: number, crs: Crs) {
+  if (crs === 'wgs84') return { lon, lat }
+  const [x, y] = gcoord.transform([lon, lat], CRS_NAMES[crs], gcoord.WGS84)
+  return { lon: x, lat: y }
+}
+
 const BY_HEADER = new Map<string, StationColumn>(
   (Object.entries(STATION_COLUMNS) as [StationColumn, string][]).flatMap(([key, zh]) => [
     [key, key],
@@ -107,9 +114,7 @@ function fieldsOf(
     if (!given.lon || !Number.isFinite(lon)) fail('lon', 'must be a decimal number')
     else if (!given.lat || !Number.isFinite(lat)) fail('lat', 'must be a decimal number')
     else {
-      const [x, y] =
-        crs === 'wgs84' ? [lon, lat] : gcoord.transform([lon, lat], CRS_NAMES[crs], gcoord.WGS84)
-      fields.location = { lon: x, lat: y }
+      fields.location = toWgs84(lon, lat, crs)
     }
   }
   return fields

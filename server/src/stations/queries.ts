@@ -359,7 +359,7 @@ export async function nearestRegions(
        FROM unnest(?::float8[], ?::float8[]) WITH ORDINALITY AS p(lon, lat, i)
        LEFT JOIN LATERAL (
          SELECT s.province, s.city, s.district FROM stations s
-          WHERE s.state <> 'retired' AND s.code <> ALL(?::text[])
+          WHERE s.state <> 'retired' AND s.city <> '' AND s.code <> ALL(?::text[])
           ORDER BY s.location <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography
           LIMIT 1) n ON true
       ORDER BY p.i`,

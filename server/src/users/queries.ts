@@ -127,8 +127,10 @@ export async function assignStations(knex: Knex, userId: number, stationIds: num
 }
 
 export async function unassignStation(knex: Knex, userId: number, stationId: number) {
-  const n = await knex('station_managers')
+  // Counted from returning(): knex-pglite answers a delete with a result, not a row count.
+  const gone = await knex('station_managers')
     .where({ user_id: userId, station_id: stationId })
     .delete()
-  return n > 0
+    .returning('station_id')
+  return gone.length > 0
 }

@@ -173,6 +173,25 @@ describeEachBackend('accounts by region, and the audit log', (db) => {
     expect(rows).not.toMatch(/a-long-enough-password|password_hash|\$argon2/)
   })
 
+  it('assigns and unassigns stations within the region, each once in the audit', async () => {
+    const manager = await db().knex('users').where({ username: 'cs-manager' }).first()
+    const url = (stationId: number) => `/api/v1/users/${manager.id}/stations/${stationId}`
+    const station = changsha[2]!.id
+    expect((await as(cityAdmin).put(url(station))).status).toBe(204)
+    expect((await as(cityAdmin).put(url(station))).status).toBe(204)
+    expect((await as(cityAdmin).put(url(zhuzhou.id))).status).toBe(403)
+    const managed = await db().knex('station_managers').where({ user_id: manager.id })
+    expect(managed.map((m) => m.station_id)).toContain(station)
+    const remove = () => request(app).delete(url(station)).set('Cookie', cityAdmin)
+    expect((await remove()).status).toBe(204)
+    expect((await remove()).status).toBe(204)
+    const entries = await db()
+      .knex('audit_log')
+      .where({ user_id: manager.id, station_id: station })
+      .orderBy('id')
+    expect(entries.map((e) => e.action)).toEqual(['user.assign_station', 'user.unassign_station'])
+  })
+
   it('disabling an account ends its sessions, tokens and live connections at once', async () => {
     const made = await as(admin).post('/api/v1/users', {
       username: 'to-disable',
