@@ -122,7 +122,7 @@ export const configSchema = z.object({
     .min(1)
     .max(1024)
     .default(32)
-    .describe('Largest file an import accepts, in MiB (50,000 stations as CSV are about 8 MiB)'),
+    .describe('Largest file an import accepts, in MiB (50,000 stations as CSV are about 16 MiB)'),
   STATION_REQUEST_RATE_LIMIT: z.coerce
     .number()
     .int()

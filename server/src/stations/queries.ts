@@ -2,9 +2,15 @@ import type { Knex } from 'knex'
 import knexPostgis from 'knex-postgis'
 import { isOpenAt } from './openingHours.ts'
 import { deriveStatus, type StatusInput, type StatusRules } from './status.ts'
-import type { BboxQuery, CreateStation, NearestQuery, UpdateStation } from './schema.ts'
+import type {
+  AdminStationsQuery,
+  BboxQuery,
+  CreateStation,
+  NearestQuery,
+  UpdateStation,
+} from './schema.ts'
 import { HttpError, notFound } from '../errors.ts'
-import { pointFeaturePage } from '../http/paging.ts'
+import { keysetPage, pointFeaturePage } from '../http/paging.ts'
 import { whereIn, type Region } from '../auth/region.ts'
 import { columns, pgArray } from '../db/arrays.ts'
 import { queryPrepared } from '../db/prepared.ts'
@@ -275,6 +281,33 @@ export async function editableByCode(knex: Knex, codes: string[]) {
   return new Map(rows.map((r) => [r.code, { id: r.id, station: toEditable(r) }]))
 }
 
+/** An admin's table of stations: found by code, name or address, in the region, by id. */
+export async function adminStationPage(knex: Knex, q: AdminStationsQuery, region: Region) {
+  const query = whereIn(selectEditable(knex), region, 'stations')
+    .select(
+      knex.raw(`(SELECT count(*)::int FROM station_managers sm
+                  WHERE sm.station_id = stations.id) AS managers`),
+    )
+    .orderBy('id')
+    .limit(q.limit + 1)
+  const text = q.q
+  if (text)
+    query.where((w) =>
+      w
+        .whereRaw('strpos(code, ?) > 0', [text.toUpperCase()])
+        .orWhereRaw('strpos(name, ?) > 0', [text])
+        .orWhereRaw('strpos(address, ?) > 0', [text]),
+    )
+  if (q.state) query.where('state', q.state)
+  if (q.cursor !== undefined) query.where('id', '>', q.cursor)
+  const rows: (EditableRow & { managers: number })[] = await query
+  const { page, next_cursor } = keysetPage(rows, q.limit)
+  return {
+    stations: page.map(({ managers, ...r }) => ({ id: r.id, managers, ...toEditable(r) })),
+    next_cursor,
+  }
+}
+
 /** Every station of a region (retired ones too), by code. */
 export async function editableInRegion(knex: Knex, region: Region) {
   const rows: EditableRow[] = await whereIn(selectEditable(knex), region, 'stations').orderBy(
@@ -345,25 +378,24 @@ export async function updateStations(knex: Knex, stations: CreateStation[]): Pro
 }
 
 /**
- * For each point, the region of the nearest station that is not retired (leaving out the
- * stations named in `except`, e.g. the one being moved), or null when there is none.
+ * For each station-to-be, the region of the nearest other station that is not retired and
+ * names a city (one with the same code is the station itself, being moved), or null.
  */
 export async function nearestRegions(
   knex: Knex,
-  points: { lon: number; lat: number }[],
-  except: string[] = [],
+  points: { code: string; location: { lon: number; lat: number } }[],
 ): Promise<({ province: string; city: string; district: string } | null)[]> {
   if (!points.length) return []
   const { rows } = await knex.raw(
     `SELECT n.province, n.city, n.district
-       FROM unnest(?::float8[], ?::float8[]) WITH ORDINALITY AS p(lon, lat, i)
+       FROM unnest(?::float8[], ?::float8[], ?::text[]) WITH ORDINALITY AS p(lon, lat, code, i)
        LEFT JOIN LATERAL (
          SELECT s.province, s.city, s.district FROM stations s
-          WHERE s.state <> 'retired' AND s.city <> '' AND s.code <> ALL(?::text[])
+          WHERE s.state <> 'retired' AND s.city <> '' AND s.code <> p.code
           ORDER BY s.location <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography
           LIMIT 1) n ON true
       ORDER BY p.i`,
-    [pgArray(points.map((p) => p.lon)), pgArray(points.map((p) => p.lat)), pgArray(except)],
+    columns(points, (p) => [p.location.lon, p.location.lat, p.code]),
   )
   return rows.map((r: { city: string | null }) => (r.city === null ? null : r))
 }

@@ -4,8 +4,14 @@ import { parse } from '../errors.ts'
 import { idParam } from '../http/params.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { LiveHub } from '../live/hub.ts'
-import { bboxQuery, createStationBody, nearestQuery, updateStationBody } from './schema.ts'
-import { findById, findInBbox, findNearest, outline } from './queries.ts'
+import {
+  adminStationsQuery,
+  bboxQuery,
+  createStationBody,
+  nearestQuery,
+  updateStationBody,
+} from './schema.ts'
+import { adminStationPage, findById, findInBbox, findNearest, outline } from './queries.ts'
 import { createStationAs, updateStationAs } from './service.ts'
 import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
@@ -13,6 +19,11 @@ import { stationEtag } from './etag.ts'
 export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
   const router = Router()
   const admin = requireScope('admin')
+
+  router.get('/admin/stations', admin, async (req, res) => {
+    const q = parse(adminStationsQuery, req.query, 'query')
+    res.json(await adminStationPage(knex, q, req.user!.region))
+  })
 
   router.get('/stations/nearest', async (req, res) => {
     const q = parse(nearestQuery, req.query, 'query')

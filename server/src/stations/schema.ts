@@ -54,6 +54,20 @@ export type BboxQuery = z.output<typeof bboxQuery>
 
 const location = z.strictObject({ lon: longitude, lat: latitude })
 
+export const adminStationsQuery = z.strictObject({
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: 'Part of the code, name or address' }),
+  state: z.enum(STATION_STATES).optional(),
+  limit: queryInt(1, 500).default(100),
+  cursor: queryCursor(MAX_INT_ID).optional(),
+})
+export type AdminStationsQuery = z.output<typeof adminStationsQuery>
+
 const openingHours = z
   .string()
   .trim()
@@ -232,7 +246,38 @@ const etagHeader = {
   },
 }
 
+export const adminStationRow = createStationBody
+  .extend({
+    id: z.number().int(),
+    managers: z.number().int().meta({ description: 'How many managers it has' }),
+  })
+  .meta({ id: 'AdminStation' })
+
 export function registerStationsApi(registry: OpenAPIRegistry) {
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/admin/stations',
+    summary: 'Stations for the admin console (admin)',
+    description:
+      "The stations of the admin's region, retired ones too, with their editable fields, " +
+      'found by part of the code, name or address; by id, paged.',
+    tags: ['stations'],
+    request: { query: adminStationsQuery },
+    responses: {
+      200: {
+        description: 'One page',
+        content: {
+          'application/json': {
+            schema: z.object({
+              stations: z.array(adminStationRow),
+              next_cursor: z.string().nullable(),
+            }),
+          },
+        },
+      },
+      ...problemResponses(400, 401, 403),
+    },
+  })
   registry.registerPath({
     method: 'get',
     path: '/api/v1/stations/nearest',

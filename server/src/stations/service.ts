@@ -33,11 +33,7 @@ export async function placementErrors(
   stations: Place[],
 ): Promise<(string | null)[]> {
   if (isEverywhere(region)) return stations.map(() => null)
-  const nearest = await nearestRegions(
-    knex,
-    stations.map((s) => s.location),
-    stations.map((s) => s.code),
-  )
+  const nearest = await nearestRegions(knex, stations)
   return stations.map((s, i) => {
     if (!contains(region, s)) return `${describe(s)} is outside your region (${describe(region)})`
     const near = nearest[i]

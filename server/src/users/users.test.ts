@@ -250,6 +250,21 @@ describeEachBackend('accounts by region, and the audit log', (db) => {
     await signIn(app, 'forgetful', reset.body.password)
   })
 
+  it('the console lists the stations of the admin’s region, found by code, name or address', async () => {
+    const mine = await as(cityAdmin).get('/api/v1/admin/stations?limit=500')
+    expect(mine.status).toBe(200)
+    expect(mine.body.stations.length).toBeGreaterThan(0)
+    expect(mine.body.stations.every((s: { city: string }) => s.city === '长沙市')).toBe(true)
+    const code = changsha[0]!.code
+    const found = await as(cityAdmin).get(`/api/v1/admin/stations?q=${code.toLowerCase()}`)
+    expect(found.body.stations.map((s: { code: string }) => s.code)).toEqual([code])
+    const other = await as(cityAdmin).get(`/api/v1/admin/stations?q=${zhuzhou.code}`)
+    expect(other.body.stations).toEqual([])
+    const retired = await as(admin).get('/api/v1/admin/stations?state=retired')
+    expect(retired.body.stations.every((s: { state: string }) => s.state === 'retired')).toBe(true)
+    expect(retired.body.stations.length).toBeGreaterThan(0)
+  })
+
   it('only admins manage accounts and read the audit', async () => {
     const manager = await signIn(app, 'manager001')
     const planner = await signIn(app, 'planner')
@@ -259,6 +274,7 @@ describeEachBackend('accounts by region, and the audit log', (db) => {
     ] as const) {
       expect((await as(cookie).get('/api/v1/users')).status, who).toBe(403)
       expect((await as(cookie).get('/api/v1/audit')).status, who).toBe(403)
+      expect((await as(cookie).get('/api/v1/admin/stations')).status, who).toBe(403)
       expect(
         (await as(cookie).post('/api/v1/users', { username: 'sneaky', role: 'admin' })).status,
         who,
