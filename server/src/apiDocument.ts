@@ -10,6 +10,7 @@ import { registerTilesApi } from './tiles/schema.ts'
 import { registerUsersApi } from './users/schema.ts'
 import { registerAuditApi } from './audit/schema.ts'
 import { registerImportsApi } from './imports/schema.ts'
+import { registerOperationsApi } from './operations/schema.ts'
 
 /** The API's OpenAPI document, built from each feature's zod schemas. */
 export function apiDocument() {
@@ -24,6 +25,7 @@ export function apiDocument() {
     registerUsersApi,
     registerAuditApi,
     registerImportsApi,
+    registerOperationsApi,
   ])
 }
 

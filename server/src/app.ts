@@ -29,6 +29,7 @@ import { stationRequestRoutes } from './requests/routes.ts'
 import { userRoutes } from './users/routes.ts'
 import { importRoutes } from './imports/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
+import { operationsRoutes } from './operations/routes.ts'
 
 export interface AppDeps {
   db: Database
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps) {
   api.use(stationRequestRoutes(knex, config))
   api.use(userRoutes(knex, live))
   api.use(auditRoutes(knex))
+  api.use(operationsRoutes(knex, rules))
   api.use(methodNotAllowed(api))
   api.use(notFoundHandler)
   app.use('/api/v1', api)

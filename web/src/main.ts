@@ -9,6 +9,7 @@ async function start(): Promise<void> {
   // each view is its own chunk: the manager's phone does not download the map library
   if (view === 'manager') (await import('./manager/manager.ts')).startManager(main)
   else if (view === 'planner') await (await import('./planner/planner.ts')).startPlanner(main)
+  else if (view === 'admin') await (await import('./admin/admin.ts')).startAdmin(main)
   else await (await import('./courier/courier.ts')).startCourier(main)
 }
 

@@ -63,7 +63,7 @@ export class ProblemError extends Error {
 export class NetworkError extends Error {}
 
 interface RequestOptions {
-  method?: 'GET' | 'POST'
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
   body?: unknown
   headers?: Record<string, string>
   timeoutMs?: number

@@ -6,6 +6,7 @@ export const VIEWS = [
   { name: 'courier', path: '/' },
   { name: 'manager', path: '/manager' },
   { name: 'planner', path: '/planner' },
+  { name: 'admin', path: '/admin' },
 ] as const
 
 export type ViewName = (typeof VIEWS)[number]['name']
