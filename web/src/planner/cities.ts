@@ -34,7 +34,7 @@ export class Cities {
     if (!this.element.open) return
     const params = this.handlers.params()
     if (!params) return
-    const key = JSON.stringify([params.reach, params.min_stations])
+    const key = JSON.stringify([params.reach, params.min_stations, params.dataset])
     if (this.state.kind === 'done' && this.state.key === key) return
     void this.load(params, key)
   }

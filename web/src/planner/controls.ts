@@ -1,6 +1,6 @@
 import { button, el } from '../shared/dom.ts'
 import { onLangChange, t } from '../shared/i18n.ts'
-import type { TravelMode } from '../shared/api.ts'
+import { getDatasets, type TravelMode } from '../shared/api.ts'
 import {
   CROSS_COVERAGE_PRESET,
   inRange,
@@ -58,6 +58,8 @@ export class Controls {
   private readonly allCells = checkbox('planner-all-cells')
   private readonly requestsBox = checkbox('planner-requests')
   private readonly requestsNote = el('p', 'field-hint requests-note')
+  private readonly dataset = el('select', 'dataset-select')
+  private readonly datasetRow: HTMLElement
   private readonly radiusRow: HTMLElement
   private readonly timeRow: HTMLElement
   private readonly errors = new Map<Bounded, HTMLElement>()
@@ -93,6 +95,22 @@ export class Controls {
       change({ include: this.allCells.checked ? 'all' : 'gaps' }),
     )
     this.requestsBox.addEventListener('change', () => handlers.requests(this.requestsBox.checked))
+    this.dataset.id = 'planner-dataset'
+    this.dataset.addEventListener('change', () => change({ dataset: this.dataset.value }))
+    const datasetLabel = this.label(this.dataset)
+    this.datasetRow = el('div', 'field-row dataset-row', datasetLabel, this.dataset)
+    // one choice is no choice: the row appears once planners have imported a second data set
+    this.datasetRow.hidden = true
+    void getDatasets()
+      .then((sets) => {
+        const names = [...new Set([this.params().dataset, ...sets.map((d) => d.name)])]
+        this.dataset.replaceChildren(
+          ...names.map((name) => Object.assign(el('option', '', name), { value: name })),
+        )
+        this.dataset.value = this.params().dataset
+        this.datasetRow.hidden = names.length < 2
+      })
+      .catch(() => undefined)
 
     const preset = button('secondary-button preset-button', '', () => change(CROSS_COVERAGE_PRESET))
     preset.dataset.preset = 'cross-15'
@@ -139,6 +157,7 @@ export class Controls {
       presetHint.textContent = m.presetHint
       allCellsLabel.textContent = m.allCells
       requestsLabel.textContent = m.requestsLayer
+      datasetLabel.textContent = m.datasetLabel
       analyse.textContent = m.analyseView
       analyseHint.textContent = m.analyseHint
       for (const [field, node] of this.errors) {
@@ -167,6 +186,7 @@ export class Controls {
         minLabel,
         el('div', 'chips', this.minChips[1], this.minChips[2]),
       ),
+      this.datasetRow,
       el('div', 'preset', preset, presetHint),
       el(
         'div',
@@ -225,7 +245,7 @@ export class Controls {
     input.addEventListener('blur', () => this.update())
   }
 
-  private label(target: HTMLInputElement, className = 'grid-label'): HTMLLabelElement {
+  private label(target: HTMLInputElement | HTMLSelectElement, className = 'grid-label') {
     const node = el('label', className)
     node.htmlFor = target.id
     return node

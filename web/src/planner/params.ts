@@ -1,4 +1,4 @@
-import { COVERAGE_LIMITS } from '../../../contract/coverage.ts'
+import { COVERAGE_LIMITS, DEFAULT_DATASET } from '../../../contract/coverage.ts'
 import type { Bounds, CoverageParams, TravelMode } from '../shared/api.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 
@@ -15,6 +15,8 @@ export interface PlannerParams {
   cell_m: number
   min_stations: 1 | 2
   include: 'gaps' | 'all'
+  /** The demand data set the analyses count. */
+  dataset: string
 }
 
 export const DEFAULTS: PlannerParams = {
@@ -26,6 +28,7 @@ export const DEFAULTS: PlannerParams = {
   cell_m: 500,
   min_stations: 1,
   include: 'gaps',
+  dataset: DEFAULT_DATASET,
 }
 
 /** The federation's target for major cities: within 15 walking minutes of two stations. */
@@ -58,6 +61,7 @@ export function coverageParams(p: PlannerParams): CoverageParams {
     reach: p.reach === 'radius' ? { radius_m: p.radius_m } : { minutes: p.minutes, mode: p.mode },
     cell_m: p.cell_m,
     min_stations: p.min_stations,
+    dataset: p.dataset,
   }
 }
 
@@ -93,6 +97,7 @@ export function paramsFromSearch(search: string): PlannerParams {
     cell_m: num('cell_m', DEFAULTS.cell_m),
     min_stations: q.get('min_stations') === '2' ? 2 : 1,
     include: q.get('include') === 'all' ? 'all' : 'gaps',
+    dataset: q.get('dataset')?.trim() || DEFAULT_DATASET,
   }
 }
 
@@ -107,6 +112,7 @@ export function paramsToSearch(p: PlannerParams): string {
   q.set('cell_m', String(p.cell_m))
   if (p.min_stations !== 1) q.set('min_stations', String(p.min_stations))
   if (p.include !== 'gaps') q.set('include', p.include)
+  if (p.dataset !== DEFAULT_DATASET) q.set('dataset', p.dataset)
   // commas need no escaping in a query, and an address with them reads better
   return q.toString().replaceAll('%2C', ',')
 }

@@ -342,4 +342,34 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
       await page.context().close()
     },
   )
+
+  it.skipIf(!hasBrowser)(
+    'analyses another demand data set once one is imported, and keeps it in the address',
+    async () => {
+      const csv = ['lon,lat,weight', '112.97,28.19,40', '112.99,28.21,60'].join('\n')
+      const imported = await fetch(`${server.url}/api/v1/imports/demand-points?dataset=survey`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'text/csv' },
+        body: csv,
+      })
+      expect(imported.status).toBe(200)
+      const { page, errors } = await openPage(browser, `${server.url}/planner`, { now })
+      await openPlanner(page)
+      const select = page.locator('#planner-dataset')
+      await expect.poll(() => select.isVisible()).toBe(true)
+      const asked = page.waitForRequest((r) => /coverage\/gaps\?.*dataset=survey/.test(r.url()))
+      await select.selectOption('survey')
+      await asked
+      await page.locator('.summary[data-state="done"]').waitFor()
+      expect(new URL(page.url()).searchParams.get('dataset')).toBe('survey')
+      const gaps = await api<GapsResponse>(
+        server.url,
+        cookie,
+        `/coverage/gaps?${QUERY}&dataset=survey`,
+      )
+      expect(gaps.summary.total_demand).toBeLessThan(200)
+      expect(unexpected(errors)).toEqual([])
+      await page.context().close()
+    },
+  )
 })

@@ -12,7 +12,7 @@ import type { meta } from '../../../server/src/meta/schema.ts'
 import type { busyHour, ReportBody, statusReport } from '../../../server/src/reports/schema.ts'
 import type { createRequestBody, stationRequestPage } from '../../../server/src/requests/schema.ts'
 import type { station } from '../../../server/src/stations/schema.ts'
-import type { TravelMode } from '../../../contract/coverage.ts'
+import { DEFAULT_DATASET, type TravelMode } from '../../../contract/coverage.ts'
 import type { Amenity } from '../../../contract/vocabulary.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { SupplyLowEvent } from '../../../contract/live-events.ts'
@@ -241,7 +241,12 @@ export interface CoverageParams {
   cell_m: number
   /** Stations that must be within reach for demand to count as covered; 2 is cross coverage. */
   min_stations: number
+  dataset: string
 }
+
+/** The data set in a query or body, left out when it is the default (shorter, shared links). */
+const datasetOf = (p: Pick<CoverageParams, 'dataset'>): Record<string, string> =>
+  p.dataset === DEFAULT_DATASET ? {} : { dataset: p.dataset }
 
 export type GapsResponse = z.output<typeof gapsResponse>
 export type GapCell = z.output<typeof gapCell>
@@ -268,6 +273,7 @@ export function coverageQuery(p: CoverageParams, extra: Record<string, string> =
     ...reachQuery(p.reach),
     cell_m: String(p.cell_m),
     min_stations: String(p.min_stations),
+    ...datasetOf(p),
     ...extra,
   }).toString()
 }
@@ -289,7 +295,7 @@ export function postWhatIf(
   p: CoverageParams,
   sites: [lon: number, lat: number][],
 ): Promise<WhatIfResponse> {
-  const body = { bbox: p.bbox, ...p.reach, min_stations: p.min_stations, sites }
+  const body = { bbox: p.bbox, ...p.reach, min_stations: p.min_stations, ...datasetOf(p), sites }
   return request<WhatIfResponse>(`${API}/coverage/what-if`, {
     method: 'POST',
     body,
@@ -298,15 +304,23 @@ export function postWhatIf(
 }
 
 /** Coverage of all demand per city, with the reach and min_stations of `p` (its bbox unused). */
-export function getCoverageByCity(p: Pick<CoverageParams, 'reach' | 'min_stations'>) {
+export function getCoverageByCity(p: Pick<CoverageParams, 'reach' | 'min_stations' | 'dataset'>) {
   const q = new URLSearchParams({
     ...reachQuery(p.reach),
     min_stations: String(p.min_stations),
+    ...datasetOf(p),
     group_by: 'city',
   })
   return request<CoverageByCity>(`${API}/coverage/summary?${q}`, {
     timeoutMs: COVERAGE_TIMEOUT_MS,
   })
+}
+
+/** The demand data sets planners may choose from. */
+export async function getDatasets(): Promise<{ name: string; points: number }[]> {
+  return (
+    await request<{ datasets: { name: string; points: number }[] }>(`${API}/coverage/datasets`)
+  ).datasets
 }
 
 /** Station requests in a bbox, up to `pages` pages of 1,000, and whether there were more. */

@@ -190,6 +190,7 @@ const zh = {
     requestsCount: (n: number, more: boolean) =>
       more ? `显示了前 ${n} 个站点申请` : `范围内有 ${n} 个站点申请`,
     requestsFailed: '站点申请暂时无法加载。',
+    datasetLabel: '需求数据集',
     analyseView: '分析当前视图',
     analyseHint: '平移或缩放地图不会自动重新分析。',
     outOfRange: (min: number, max: number) =>
@@ -578,6 +579,7 @@ const en: Messages = {
     requestsCount: (n, more) =>
       more ? `The first ${n} station requests are shown` : `${n} station requests in the area`,
     requestsFailed: 'Station requests are unavailable right now.',
+    datasetLabel: 'Demand data set',
     analyseView: 'Analyse this view',
     analyseHint: 'Panning or zooming does not analyse again by itself.',
     outOfRange: (min, max) =>
