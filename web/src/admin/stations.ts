@@ -61,6 +61,7 @@ export class Stations implements Section {
   }
 
   close(): void {
+    this.map.pickPlaces = false
     this.setMarker(null)
   }
 
@@ -141,6 +142,8 @@ export class Stations implements Section {
 
   private edit(target: AdminStation | 'new' | null): void {
     this.editing = target
+    // placing a new station: a click on the map picks the spot, even beside another station
+    this.map.pickPlaces = target === 'new'
     this.position = target === null || target === 'new' ? null : target.location
     this.setMarker(this.position)
     if (this.position) this.map.focus(this.position, 15)
@@ -265,7 +268,10 @@ export class Stations implements Section {
       if (target && target !== 'new') {
         const fresh = this.stations.find((s) => s.id === target.id)
         if (fresh) this.editing = fresh
-      } else this.editing = null
+      } else {
+        this.editing = null
+        this.map.pickPlaces = false
+      }
       this.renderEditor()
       if (this.editing === null) this.setMarker(null)
       this.note.textContent = t().admin.saved
