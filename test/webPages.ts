@@ -119,3 +119,10 @@ export function layoutProblems(page: Page, controls: string[]): Promise<string[]
     return problems
   }, controls)
 }
+
+/** Signs in through the page's own form. */
+export async function signInPage(page: Page, username: string, password = TEST_PASSWORD) {
+  await page.locator('#signin-username').fill(username)
+  await page.locator('#signin-password').fill(password)
+  await page.locator('.signin button[type="submit"]').click()
+}

@@ -22,7 +22,8 @@ export interface AuthUser {
 type RegionRow = Parameters<typeof regionOf>[0]
 type UserRow = Pick<AuthUser, 'id' | 'username' | 'role' | 'expires_at'> & RegionRow
 
-const USER_COLUMNS = [
+/** An account's id, name, role and region, from `users as u`. */
+export const USER_COLUMNS = [
   'u.id',
   'u.username',
   'u.role',

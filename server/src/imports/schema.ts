@@ -76,6 +76,16 @@ const FILE_TYPES = {
   'application/geo+json': 'A FeatureCollection of Points; properties as the columns',
 }
 
+/** The request body of an import: the file itself, in one of the types it may have. */
+const fileBody = {
+  content: Object.fromEntries(
+    Object.entries(FILE_TYPES).map(([type, description]) => [
+      type,
+      { schema: z.string().meta({ format: 'binary', description }) },
+    ]),
+  ),
+}
+
 export function registerImportsApi(registry: OpenAPIRegistry) {
   registry.registerPath({
     method: 'post',
@@ -92,14 +102,7 @@ export function registerImportsApi(registry: OpenAPIRegistry) {
     tags: ['imports'],
     request: {
       query: importQuery,
-      body: {
-        content: Object.fromEntries(
-          Object.entries(FILE_TYPES).map(([type, description]) => [
-            type,
-            { schema: z.string().meta({ format: 'binary', description }) },
-          ]),
-        ),
-      },
+      body: fileBody,
     },
     responses: {
       200: {
@@ -120,14 +123,7 @@ export function registerImportsApi(registry: OpenAPIRegistry) {
     tags: ['imports'],
     request: {
       query: demandImportQuery,
-      body: {
-        content: Object.fromEntries(
-          Object.entries(FILE_TYPES).map(([type, description]) => [
-            type,
-            { schema: z.string().meta({ format: 'binary', description }) },
-          ]),
-        ),
-      },
+      body: fileBody,
     },
     responses: {
       200: {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { whereIn, type Region } from '../auth/region.ts'
-import { toAlertEvent, type AlertRow } from '../reports/queries.ts'
+import { selectOpenAlerts, toAlertEvent, type AlertRow } from '../reports/queries.ts'
 import type { OperationsQuery } from './schema.ts'
 
 const HOUR_MS = 3_600_000
@@ -36,18 +36,7 @@ export async function operationsIn(knex: Knex, q: OperationsQuery, region: Regio
     q.limit,
   )
   const alerts = await limited<AlertRow>(
-    whereIn(knex('supply_alerts as a').join('stations as s', 's.id', 'a.station_id'), region, 's')
-      .whereNull('a.closed_at')
-      .select(
-        'a.id',
-        'a.station_id',
-        's.name as station_name',
-        'a.item',
-        'a.level',
-        'a.threshold',
-        'a.opened_at',
-      )
-      .orderBy('a.id'),
+    whereIn(selectOpenAlerts(knex), region, 's'),
     knex,
     q.limit,
   )

@@ -121,8 +121,9 @@ export const toAlertEvent = (a: AlertRow): SupplyLowEvent => ({
   opened_at: new Date(a.opened_at).toISOString(),
 })
 
-export async function openAlerts(knex: Knex, user: AuthUser): Promise<SupplyLowEvent[]> {
-  const q = knex('supply_alerts as a')
+/** Open alerts (`a`) with their station (`s`), oldest first, as AlertRow. */
+export const selectOpenAlerts = (knex: Knex) =>
+  knex('supply_alerts as a')
     .join('stations as s', 's.id', 'a.station_id')
     .select(
       'a.id',
@@ -135,6 +136,9 @@ export async function openAlerts(knex: Knex, user: AuthUser): Promise<SupplyLowE
     )
     .whereNull('a.closed_at')
     .orderBy('a.id')
+
+export async function openAlerts(knex: Knex, user: AuthUser): Promise<SupplyLowEvent[]> {
+  const q = selectOpenAlerts(knex)
   if (user.role === 'manager') {
     q.whereIn('a.station_id', stationsManagedBy(knex, user.id))
   }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { Role } from '../../../contract/vocabulary.ts'
 import { regionColumns, regionOf, whereIn, type Region } from '../auth/region.ts'
 import { keysetPage } from '../http/paging.ts'
+import { USER_COLUMNS } from '../auth/queries.ts'
 import type { ListUsersQuery } from './schema.ts'
 
 interface UserRow {
@@ -29,12 +30,7 @@ export type User = ReturnType<typeof toUser>
 
 function selectUsers(knex: Knex) {
   return knex('users as u').select(
-    'u.id',
-    'u.username',
-    'u.role',
-    'u.region_province',
-    'u.region_city',
-    'u.region_district',
+    ...USER_COLUMNS,
     'u.disabled_at',
     'u.created_at',
     knex.raw(

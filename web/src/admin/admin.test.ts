@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import ExcelJS from 'exceljs'
 import { describeEachBackend } from '../../../test/db.ts'
 import { browserAvailable, launchBrowser } from '../../../test/browser.ts'
 import { startServer } from '../../../test/server.ts'
-import { TEST_PASSWORD } from '../../../test/templates.ts'
-import { DESKTOP, layoutProblems, openPage, saveScreenshot } from '../../../test/webPages.ts'
+import {
+  DESKTOP,
+  layoutProblems,
+  openPage,
+  saveScreenshot,
+  signInPage,
+} from '../../../test/webPages.ts'
 
 const hasBrowser = browserAvailable()
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
@@ -13,12 +18,6 @@ const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 /** Console errors other than the 401 a browser logs before anyone has signed in. */
 const unexpected = (errors: string[]) =>
   errors.filter((e) => !/^Failed to load resource: .*401/.test(e))
-
-async function signIn(page: Page, username: string, password = TEST_PASSWORD) {
-  await page.locator('#signin-username').fill(username)
-  await page.locator('#signin-password').fill(password)
-  await page.locator('.signin button[type="submit"]').click()
-}
 
 /** A workbook as union staff make them: Chinese headers, GCJ-02 coordinates copied from Amap. */
 async function workbook(amenities: string): Promise<Buffer> {
@@ -68,7 +67,7 @@ describeEachBackend('admin console in a real browser', (db, backend) => {
     'an admin imports a GCJ-02 workbook (one bad row, fixed), makes a manager who reports, and the audit shows it',
     async () => {
       const { page, errors } = await openPage(browser, `${server.url}/admin`, { viewport: DESKTOP })
-      await signIn(page, 'admin')
+      await signInPage(page, 'admin')
       await page.locator('.admin-tabs').waitFor()
       await page.locator('#map[data-ready="true"]').waitFor({ timeout: 20_000 })
       await expect.poll(() => page.locator('.admin-stations tbody tr').count()).toBeGreaterThan(10)
@@ -125,7 +124,7 @@ describeEachBackend('admin console in a real browser', (db, backend) => {
       const phone = await openPage(browser, `${server.url}/manager`, {
         viewport: { width: 390, height: 844 },
       })
-      await signIn(phone.page, 'adm-manager', 'adm-manager-password')
+      await signInPage(phone.page, 'adm-manager', 'adm-manager-password')
       await phone.page.locator('.report-form').waitFor()
       await phone.page.locator('.submit-report').click()
       await phone.page.locator('.report-message.notice-ok').waitFor()

@@ -1,21 +1,20 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { describeEachBackend } from '../../../test/db.ts'
 import { browserAvailable, launchBrowser } from '../../../test/browser.ts'
 import { startServer } from '../../../test/server.ts'
-import { TEST_PASSWORD } from '../../../test/templates.ts'
-import { layoutProblems, openPage, PHONE, saveScreenshot } from '../../../test/webPages.ts'
+import {
+  layoutProblems,
+  openPage,
+  PHONE,
+  saveScreenshot,
+  signInPage,
+} from '../../../test/webPages.ts'
 
 const hasBrowser = browserAvailable()
 
 const unexpected = (errors: string[]) =>
   errors.filter((e) => !/^Failed to load resource: .*(401|403)/.test(e))
-
-async function signIn(page: Page, username: string, password = TEST_PASSWORD) {
-  await page.locator('#signin-username').fill(username)
-  await page.locator('#signin-password').fill(password)
-  await page.locator('.signin button[type="submit"]').click()
-}
 
 describeEachBackend('admin console: stations and accounts by hand', (db, backend) => {
   let browser: Browser
@@ -48,7 +47,7 @@ describeEachBackend('admin console: stations and accounts by hand', (db, backend
     'creates a station by clicking the map, edits it, drags it, retires and restores it',
     async () => {
       const { page, errors } = await openPage(browser, `${server.url}/admin`)
-      await signIn(page, 'admin')
+      await signInPage(page, 'admin')
       const map = page.locator('#map[data-ready="true"]')
       await map.waitFor({ timeout: 20_000 })
       await page.locator('.admin-toolbar .primary-button').click()
@@ -120,7 +119,7 @@ describeEachBackend('admin console: stations and accounts by hand', (db, backend
       isMobile: true,
       hasTouch: true,
     })
-    await signIn(page, 'admin')
+    await signInPage(page, 'admin')
     await page.locator('.admin-accounts input[name="username"]').fill('phone-made')
     await page.locator('.admin-accounts select[name="role"]').selectOption('planner')
     await page.locator('.admin-accounts button[type="submit"]').click()

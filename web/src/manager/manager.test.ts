@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { describeEachBackend } from '../../../test/db.ts'
 import { browserAvailable, launchBrowser } from '../../../test/browser.ts'
 import { seedTime } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
-import { TEST_PASSWORD } from '../../../test/templates.ts'
 import {
   apiReport,
   apiSignIn,
@@ -13,6 +12,7 @@ import {
   openPage,
   PHONE,
   saveScreenshot,
+  signInPage,
 } from '../../../test/webPages.ts'
 
 const hasBrowser = browserAvailable()
@@ -21,12 +21,6 @@ const HOUR = 3_600_000
 /** Console errors other than the ones a browser logs for answers the page expects (401). */
 const unexpected = (errors: string[]) =>
   errors.filter((e) => !/^Failed to load resource: .*(401|ERR_CONNECTION_RESET)/.test(e))
-
-async function signIn(page: Page, username: string, password = TEST_PASSWORD) {
-  await page.locator('#signin-username').fill(username)
-  await page.locator('#signin-password').fill(password)
-  await page.locator('.signin button[type="submit"]').click()
-}
 
 describeEachBackend('manager view in a real browser', (db, backend) => {
   let browser: Browser
@@ -69,7 +63,7 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
 
   it.skipIf(!hasBrowser)('turns away a wrong password', async () => {
     const { page, errors } = await openPage(browser, `${server.url}/manager`, { viewport: PHONE })
-    await signIn(page, 'manager001', 'not-the-password')
+    await signInPage(page, 'manager001', 'not-the-password')
     await expect.poll(() => page.locator('.signin [role="alert"]').textContent()).toContain('不对')
     expect(await layoutProblems(page, ['.signin input', '.signin button', '.nav-link'])).toEqual([])
     expect(unexpected(errors)).toEqual([])
@@ -93,7 +87,7 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
         isMobile: true,
         hasTouch: true,
       })
-      await signIn(page, 'manager001')
+      await signInPage(page, 'manager001')
       const form = page.locator('.report-form')
       await form.waitFor()
       expect(
@@ -158,7 +152,7 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
           now,
         },
       )
-      await signIn(page, 'manager001')
+      await signInPage(page, 'manager001')
       await page.locator('.report-form').waitFor()
       const keys: string[] = []
       let lose = true

@@ -5,7 +5,6 @@ import { describeEachBackend } from '../../../test/db.ts'
 import { browserAvailable, launchBrowser } from '../../../test/browser.ts'
 import { seedTime } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
-import { TEST_PASSWORD } from '../../../test/templates.ts'
 import {
   apiSignIn,
   DESKTOP,
@@ -13,6 +12,7 @@ import {
   openPage,
   PHONE,
   saveScreenshot,
+  signInPage,
 } from '../../../test/webPages.ts'
 import type { GapsResponse, SuggestionsResponse, WhatIfResponse } from '../shared/api.ts'
 import { CHANGSHA, DEFAULTS, paramsFromSearch, paramsToSearch } from './params.ts'
@@ -34,15 +34,9 @@ const REQUESTS = [
 const unexpected = (errors: string[], allowed = '401') =>
   errors.filter((e) => !new RegExp(`^Failed to load resource: .*\\b(${allowed})\\b`).test(e))
 
-async function signIn(page: Page, username: string) {
-  await page.locator('#signin-username').fill(username)
-  await page.locator('#signin-password').fill(TEST_PASSWORD)
-  await page.locator('.signin button[type="submit"]').click()
-}
-
 /** Signs in on the page and waits for the first analysis to be drawn. */
 async function openPlanner(page: Page) {
-  await signIn(page, 'planner')
+  await signInPage(page, 'planner')
   const map = page.locator('#map[data-ready="true"]')
   await map.waitFor({ timeout: 20_000 })
   await page.locator('.summary[data-state="done"]').waitFor({ timeout: 20_000 })
@@ -119,7 +113,7 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
 
   it.skipIf(!hasBrowser)('tells a manager that this needs a planner account', async () => {
     const { page, errors } = await openPage(browser, `${server.url}/planner`, { now })
-    await signIn(page, 'manager001')
+    await signInPage(page, 'manager001')
     const message = page.locator('.needs-planner')
     await message.waitFor()
     expect(await message.textContent()).toContain('规划人员')
@@ -279,7 +273,7 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
       now,
       viewport: DESKTOP,
     })
-    await signIn(page, 'planner')
+    await signInPage(page, 'planner')
     const error = page.locator('.summary[data-state="failed"] .analysis-error')
     await error.waitFor({ timeout: 20_000 })
     const res = await fetch(`${server.url}/api/v1/coverage/gaps?${TOO_LARGE}`, {
