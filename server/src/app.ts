@@ -1,8 +1,11 @@
+import type http from 'node:http'
 import path from 'node:path'
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import express from 'express'
+import express, { type Request, type Response } from 'express'
 import helmet from 'helmet'
+import compression from 'compression'
+import expressStaticGzip from 'express-static-gzip'
 import { pinoHttp } from 'pino-http'
 import type { Logger } from 'pino'
 import type { Config } from './config.ts'
@@ -57,6 +60,18 @@ export function createLiveHub(
 
 const webDist = path.resolve(fileURLToPath(import.meta.url), '../../../web/dist')
 
+/** Vite names what it builds into assets/ by content hash: a new build is a new name. */
+function cacheHeaders(res: http.ServerResponse, file: string) {
+  const hashed = file.includes(`${path.sep}assets${path.sep}`)
+  res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
+}
+
+/** Text and vector tiles (protobuf, which compresses to a quarter), as the library would. */
+const compressible = (req: Request, res: Response) =>
+  /^application\/(vnd\.mapbox-vector-tile|x-protobuf)/.test(
+    String(res.getHeader('Content-Type')),
+  ) || compression.filter(req, res)
+
 export function createApp(deps: AppDeps) {
   const { db, config } = deps
   const knex = db.knex
@@ -90,6 +105,7 @@ export function createApp(deps: AppDeps) {
     app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }))
   }
   app.use(metrics.middleware)
+  app.use(compression({ filter: compressible }))
   app.use(healthRoutes(knex, metrics.registry, config.METRICS_TOKEN))
 
   const openapi = apiDocument()
@@ -123,9 +139,17 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1', api)
 
   if (fs.existsSync(webDist)) {
-    app.use(express.static(webDist, { index: 'index.html', maxAge: '1h' }))
-    // Client-side routes (/manager, /planner) all load the one page.
+    // Brotli or gzip files made at build time; hashed assets never change, the page always can.
+    app.use(
+      expressStaticGzip(webDist, {
+        enableBrotli: true,
+        orderPreference: ['br', 'gz'],
+        serveStatic: { index: 'index.html', setHeaders: cacheHeaders },
+      }),
+    )
+    // Client-side routes (/manager, /planner, /admin) all load the one page.
     app.get(/^\/(?!api\/|healthz|readyz|metrics).*/, (_req, res) => {
+      res.setHeader('Cache-Control', 'no-cache')
       res.sendFile(path.join(webDist, 'index.html'))
     })
   }

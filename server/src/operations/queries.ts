@@ -36,7 +36,8 @@ export async function operationsIn(knex: Knex, q: OperationsQuery, region: Regio
     q.limit,
   )
   const alerts = await limited<AlertRow>(
-    whereIn(selectOpenAlerts(knex), region, 's'),
+    // Retiring a station leaves its alerts open, and no report can close them any more.
+    whereIn(selectOpenAlerts(knex), region, 's').whereNot('s.state', 'retired'),
     knex,
     q.limit,
   )

@@ -47,7 +47,8 @@ export function registerOperationsApi(registry: OpenAPIRegistry) {
     summary: 'What needs attention (admin)',
     description:
       "In the admin's region: active stations with no report for stale_hours (never-reported " +
-      'first, then the oldest), open low-stock alerts, and active stations without a manager.',
+      'first, then the oldest), open low-stock alerts (none at retired stations), and active ' +
+      'stations without a manager. Counts are whole; each list stops at limit.',
     tags: ['operations'],
     request: { query: operationsQuery },
     responses: {
