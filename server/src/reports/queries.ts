@@ -121,6 +121,14 @@ export const toAlertEvent = (a: AlertRow): SupplyLowEvent => ({
   opened_at: new Date(a.opened_at).toISOString(),
 })
 
+/** A retired station takes no more reports, so nothing else would ever close its alerts. */
+export async function closeOpenAlerts(knex: Knex, stationId: number): Promise<void> {
+  await knex('supply_alerts')
+    .where({ station_id: stationId })
+    .whereNull('closed_at')
+    .update({ closed_at: knex.fn.now() })
+}
+
 /** Open alerts (`a`) with their station (`s`), oldest first, as AlertRow. */
 export const selectOpenAlerts = (knex: Knex) =>
   knex('supply_alerts as a')

@@ -3,6 +3,7 @@ import { forbidden, notFound } from '../errors.ts'
 import type { AuthUser } from '../auth/queries.ts'
 import { contains, isEverywhere, type Region } from '../auth/region.ts'
 import { recordAudit } from '../audit/queries.ts'
+import { closeOpenAlerts } from '../reports/queries.ts'
 import type { CreateStation, UpdateStation } from './schema.ts'
 import { createStation, editableFields, nearestRegions, updateStation } from './queries.ts'
 
@@ -84,6 +85,7 @@ export async function updateStationAs(knex: Knex, user: AuthUser, id: number, bo
     const diff = changes(before, after)
     if (!Object.keys(diff.after).length) return
     await updateStation(trx, id, body)
+    if (after.state === 'retired' && before.state !== 'retired') await closeOpenAlerts(trx, id)
     await recordAudit(trx, [
       { actor_id: user.id, action: 'station.update', station_id: id, ...diff },
     ])
