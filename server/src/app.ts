@@ -14,6 +14,7 @@ import { errorHandler, notFoundHandler } from './errors.ts'
 import { createLogger } from './logger.ts'
 import { methodNotAllowed, rejectNul, requireJsonBody, sameOriginWrites } from './http/guards.ts'
 import { apiDocument } from './apiDocument.ts'
+import { PAGES } from '../../contract/pages.ts'
 import { authenticate } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
 import { stationRoutes } from './stations/routes.ts'
@@ -147,11 +148,14 @@ export function createApp(deps: AppDeps) {
         serveStatic: { index: 'index.html', setHeaders: cacheHeaders },
       }),
     )
-    // Client-side routes (/manager, /planner, /admin) all load the one page.
-    app.get(/^\/(?!api\/|healthz|readyz|metrics).*/, (_req, res) => {
-      res.setHeader('Cache-Control', 'no-cache')
-      res.sendFile(path.join(webDist, 'index.html'))
-    })
+    // The app's pages all load the one page; any other path is a 404 problem.
+    app.get(
+      PAGES.map((p) => p.path),
+      (_req, res) => {
+        res.setHeader('Cache-Control', 'no-cache')
+        res.sendFile(path.join(webDist, 'index.html'))
+      },
+    )
   }
   app.use(methodNotAllowed(app.router))
   app.use(notFoundHandler)

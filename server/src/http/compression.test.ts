@@ -90,4 +90,20 @@ describeEachBackend('compression and caching', (db) => {
       expect(index.headers['cache-control']).toBe('no-cache')
     },
   )
+
+  it.runIf(built)(
+    'answers the app’s pages and robots.txt; any other path is a 404 problem',
+    async () => {
+      for (const page of ['/', '/manager', '/planner/', '/admin'])
+        expect((await request(app).get(page)).headers['content-type'], page).toMatch(/text\/html/)
+      const robots = await request(app).get('/robots.txt')
+      expect(robots.status).toBe(200)
+      expect(robots.text).toMatch(/Disallow: \/api\//)
+      for (const path of ['/nope', '/manager/extra', '/wp-login.php']) {
+        const res = await request(app).get(path)
+        expect(res.status, path).toBe(404)
+        expect(res.headers['content-type'], path).toMatch(/^application\/problem\+json/)
+      }
+    },
+  )
 })

@@ -126,7 +126,8 @@ export async function closeOpenAlerts(knex: Knex, stationId: number): Promise<vo
   await knex('supply_alerts')
     .where({ station_id: stationId })
     .whereNull('closed_at')
-    .update({ closed_at: knex.fn.now() })
+    // reports may carry a pinned clock ahead of the database's: never close before opening
+    .update({ closed_at: knex.raw('greatest(now(), opened_at)') })
 }
 
 /** Open alerts (`a`) with their station (`s`), oldest first, as AlertRow. */

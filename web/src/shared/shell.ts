@@ -1,13 +1,9 @@
+import { PAGES } from '../../../contract/pages.ts'
 import { button, el } from './dom.ts'
 import { lang, onLangChange, setLang, t } from './i18n.ts'
 
 /** The pages of the app, in header order. Each one is its own module, loaded when opened. */
-export const VIEWS = [
-  { name: 'courier', path: '/' },
-  { name: 'manager', path: '/manager' },
-  { name: 'planner', path: '/planner' },
-  { name: 'admin', path: '/admin' },
-] as const
+export const VIEWS = PAGES
 
 export type ViewName = (typeof VIEWS)[number]['name']
 
