@@ -20,7 +20,3 @@ export const STATION_COLUMNS = {
   state: '状态',
 } as const
 export type StationColumn = keyof typeof STATION_COLUMNS
-
-/** Coordinate systems a file may use: GPS (WGS-84), Amap/Tencent (GCJ-02), Baidu (BD-09). */
-export const CRSES = ['wgs84', 'gcj02', 'bd09'] as const
-export type Crs = (typeof CRSES)[number]

@@ -13,6 +13,19 @@ export interface AuditEntry {
   after?: unknown
 }
 
+/** The fields whose value changes, before and after: what an entry records of an edit. */
+export function changes<T extends object>(before: T, after: T) {
+  const was: Partial<T> = {}
+  const now: Partial<T> = {}
+  for (const key of Object.keys(after) as (keyof T)[]) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      was[key] = before[key]
+      now[key] = after[key]
+    }
+  }
+  return { before: was, after: now }
+}
+
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v))
 
 /** Written in the transaction of the change it describes, so neither exists without the other. */

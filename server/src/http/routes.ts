@@ -35,11 +35,16 @@ function* walk(stack: Layer[], path: string, prefix: string): Generator<Match> {
   }
 }
 
+/** Each route's full pattern, found once: the walk is kept off the path of every answer. */
+const patterns = new WeakMap<object, string>()
+
 /**
  * The route a request belongs to, whatever answered it (the route, a guard before it, or the
  * error handler), so each route has one label for every status; `unmatched` for no route.
  */
 export function routeLabel(req: Request): string {
+  const known = req.route ? patterns.get(req.route) : undefined
+  if (known) return known
   // originalUrl: inside a mounted router, req.url has lost the mount path.
   const path = req.originalUrl.split('?', 1)[0]!
   let fallback: string | undefined
@@ -47,8 +52,10 @@ export function routeLabel(req: Request): string {
     if (
       route.methods.includes(req.method) ||
       (req.method === 'HEAD' && route.methods.includes('GET'))
-    )
+    ) {
+      if (req.route) patterns.set(req.route, route.pattern)
       return route.pattern
+    }
     fallback ??= route.pattern
   }
   return fallback ?? 'unmatched'

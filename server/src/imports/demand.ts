@@ -2,8 +2,8 @@ import type { Knex } from 'knex'
 import { badRequest } from '../errors.ts'
 import { recordAudit } from '../audit/queries.ts'
 import { writeDemandPoints } from '../coverage/queries.ts'
-import type { Crs } from '../../../contract/station-columns.ts'
-import { toWgs84, type RowError } from './stations.ts'
+import { toWgs84, type Crs } from '../../../contract/crs.ts'
+import type { RowError } from './stations.ts'
 import type { FileRow } from './parse.ts'
 
 const HEADERS: Record<string, 'lon' | 'lat' | 'weight' | 'kind'> = {

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
-import { CRSES } from '../../../contract/station-columns.ts'
+import { CRSES } from '../../../contract/crs.ts'
 import { queryBool } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import gcoord, { type CRSTypes } from 'gcoord'
 import { AMENITIES, AMENITY_LABELS_ZH, type Amenity } from '../../../contract/vocabulary.ts'
-import { STATION_COLUMNS, type Crs, type StationColumn } from '../../../contract/station-columns.ts'
+import { STATION_COLUMNS, type StationColumn } from '../../../contract/station-columns.ts'
+import { toWgs84, type Crs } from '../../../contract/crs.ts'
 import { badRequest } from '../errors.ts'
 import { contains, type Region } from '../auth/region.ts'
-import { recordAudit } from '../audit/queries.ts'
+import { changes, recordAudit } from '../audit/queries.ts'
 import { createStationBody, type CreateStation } from '../stations/schema.ts'
-import { changes, placeIn, placementErrors } from '../stations/service.ts'
+import { placeIn, placementErrors } from '../stations/service.ts'
 import { editableByCode, insertStations, updateStations } from '../stations/queries.ts'
 import type { FileRow } from './parse.ts'
 
@@ -29,19 +29,6 @@ export interface ImportOptions {
 export interface Importer {
   id: number | null
   region: Region
-}
-
-const CRS_NAMES: Record<Crs, CRSTypes> = {
-  wgs84: gcoord.WGS84,
-  gcj02: gcoord.GCJ02,
-  bd09: gcoord.BD09,
-}
-
-/** A point given in the file's coordinate system, in WGS-84. */
-export function toWgs84(lon: number, lat: number, crs: Crs) {
-  if (crs === 'wgs84') return { lon, lat }
-  const [x, y] = gcoord.transform([lon, lat], CRS_NAMES[crs], gcoord.WGS84)
-  return { lon: x, lat: y }
 }
 
 const BY_HEADER = new Map<string, StationColumn>(

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { AuthUser } from '../auth/queries.ts'
 
-// Who manages which station: the one place that reads station_managers.
+// Who manages which station: the one place that reads and writes station_managers.
 
 export async function mayManage(knex: Knex, user: AuthUser, stationId: number): Promise<boolean> {
   if (user.role === 'admin') return true
@@ -32,3 +32,23 @@ export const managesColumn = (knex: Knex, userId: number) =>
     'EXISTS (SELECT 1 FROM station_managers m WHERE m.station_id = s.id AND m.user_id = ?) AS manages',
     [userId],
   )
+
+/** Assigns stations to a manager; the ones newly assigned. */
+export async function assignStations(knex: Knex, userId: number, stationIds: number[]) {
+  if (!stationIds.length) return []
+  const rows = await knex('station_managers')
+    .insert(stationIds.map((station_id) => ({ user_id: userId, station_id })))
+    .onConflict(['user_id', 'station_id'])
+    .ignore()
+    .returning('station_id')
+  return rows.map((r: { station_id: number }) => r.station_id)
+}
+
+export async function unassignStation(knex: Knex, userId: number, stationId: number) {
+  // Counted from returning(): knex-pglite answers a delete with a result, not a row count.
+  const gone = await knex('station_managers')
+    .where({ user_id: userId, station_id: stationId })
+    .delete()
+    .returning('station_id')
+  return gone.length > 0
+}

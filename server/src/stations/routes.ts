@@ -61,8 +61,7 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
   router.patch('/stations/:id', admin, async (req, res) => {
     const { id } = parse(idParam, req.params, 'path')
     const body = parse(updateStationBody, req.body, 'body')
-    const before = await findById(knex, id, rules())
-    await updateStationAs(knex, req.user!, id, body)
+    const before = await updateStationAs(knex, req.user!, id, body)
     const station = await findById(knex, id, rules())
     const change = station.state === 'retired' && before.state !== 'retired' ? 'retired' : 'updated'
     live.stationChanged(station, change, before.location)

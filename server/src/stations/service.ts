@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { forbidden, notFound } from '../errors.ts'
 import type { AuthUser } from '../auth/queries.ts'
 import { contains, isEverywhere, type Region } from '../auth/region.ts'
-import { recordAudit } from '../audit/queries.ts'
+import { changes, recordAudit } from '../audit/queries.ts'
 import { closeOpenAlerts } from '../reports/queries.ts'
 import type { CreateStation, UpdateStation } from './schema.ts'
 import { createStation, editableFields, nearestRegions, updateStation } from './queries.ts'
@@ -49,19 +49,6 @@ async function checkPlacement(knex: Knex, region: Region, station: Place) {
   if (error) throw forbidden(`This station: ${error}`)
 }
 
-/** The fields whose value changes, before and after. */
-export function changes<T extends object>(before: T, after: T) {
-  const was: Partial<T> = {}
-  const now: Partial<T> = {}
-  for (const key of Object.keys(after) as (keyof T)[]) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
-      was[key] = before[key]
-      now[key] = after[key]
-    }
-  }
-  return { before: was, after: now }
-}
-
 export async function createStationAs(knex: Knex, user: AuthUser, body: CreateStation) {
   const station = placeIn(body, user.region)
   return knex.transaction(async (trx) => {
@@ -74,8 +61,9 @@ export async function createStationAs(knex: Knex, user: AuthUser, body: CreateSt
   })
 }
 
+/** Returns the station's fields as they were, for those who announce the change. */
 export async function updateStationAs(knex: Knex, user: AuthUser, id: number, body: UpdateStation) {
-  await knex.transaction(async (trx) => {
+  return knex.transaction(async (trx) => {
     const before = await editableFields(trx, id)
     if (!before) throw notFound(`Station ${id} does not exist`)
     if (!contains(user.region, before))
@@ -83,11 +71,12 @@ export async function updateStationAs(knex: Knex, user: AuthUser, id: number, bo
     const after = { ...before, ...body }
     await checkPlacement(trx, user.region, after)
     const diff = changes(before, after)
-    if (!Object.keys(diff.after).length) return
+    if (!Object.keys(diff.after).length) return before
     await updateStation(trx, id, body)
     if (after.state === 'retired' && before.state !== 'retired') await closeOpenAlerts(trx, id)
     await recordAudit(trx, [
       { actor_id: user.id, action: 'station.update', station_id: id, ...diff },
     ])
+    return before
   })
 }

@@ -111,22 +111,3 @@ export async function stationPlaces(knex: Knex, ids: number[]) {
     { id: number; province: string; city: string; district: string }[]
   >
 }
-
-export async function assignStations(knex: Knex, userId: number, stationIds: number[]) {
-  if (!stationIds.length) return []
-  const rows = await knex('station_managers')
-    .insert(stationIds.map((station_id) => ({ user_id: userId, station_id })))
-    .onConflict(['user_id', 'station_id'])
-    .ignore()
-    .returning('station_id')
-  return rows.map((r: { station_id: number }) => r.station_id)
-}
-
-export async function unassignStation(knex: Knex, userId: number, stationId: number) {
-  // Counted from returning(): knex-pglite answers a delete with a result, not a row count.
-  const gone = await knex('station_managers')
-    .where({ user_id: userId, station_id: stationId })
-    .delete()
-    .returning('station_id')
-  return gone.length > 0
-}

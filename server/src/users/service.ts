@@ -5,16 +5,15 @@ import type { AuthUser } from '../auth/queries.ts'
 import { hashPassword } from '../auth/passwords.ts'
 import { contains, within, type Region } from '../auth/region.ts'
 import { recordAudit } from '../audit/queries.ts'
-import { changes } from '../stations/service.ts'
+import { assignStations, unassignStation } from '../stations/managers.ts'
+import { changes } from '../audit/queries.ts'
 import type { CreateUser, UpdateUser } from './schema.ts'
 import {
-  assignStations,
   endSignIns,
   findUser,
   insertUser,
   setPasswordHash,
   stationPlaces,
-  unassignStation,
   updateUser,
   type User,
 } from './queries.ts'

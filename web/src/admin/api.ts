@@ -8,7 +8,7 @@ import type {
 } from '../../../server/src/stations/schema.ts'
 import type { operations } from '../../../server/src/operations/schema.ts'
 import type { createUserBody, updateUserBody, user } from '../../../server/src/users/schema.ts'
-import type { Crs } from '../../../contract/station-columns.ts'
+import type { Crs } from '../../../contract/crs.ts'
 import { API, NetworkError, ProblemError, request } from '../shared/api.ts'
 
 export type AdminStation = z.output<typeof adminStationRow>

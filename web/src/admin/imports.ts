@@ -1,5 +1,5 @@
 import type { GeoJSONSource } from 'maplibre-gl'
-import { CRSES, type Crs } from '../../../contract/station-columns.ts'
+import { CRSES, type Crs } from '../../../contract/crs.ts'
 import { API, ProblemError } from '../shared/api.ts'
 import { button, el } from '../shared/dom.ts'
 import { t } from '../shared/i18n.ts'

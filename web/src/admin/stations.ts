@@ -1,7 +1,6 @@
 import { Marker } from 'maplibre-gl'
-import gcoord from 'gcoord'
 import { AMENITIES, STATION_STATES } from '../../../contract/vocabulary.ts'
-import { CRSES, type Crs } from '../../../contract/station-columns.ts'
+import { CRSES, toWgs84, type Crs } from '../../../contract/crs.ts'
 import { ProblemError, type Me } from '../shared/api.ts'
 import { button, el } from '../shared/dom.ts'
 import { t } from '../shared/i18n.ts'
@@ -9,8 +8,6 @@ import type { LngLat, StationMap } from '../shared/map.ts'
 import { createStation, listStations, updateStation, type AdminStation } from './api.ts'
 import { field, select, status, table, textInput } from './form.ts'
 import type { Section } from './admin.ts'
-
-const CRS_NAMES = { wgs84: gcoord.WGS84, gcj02: gcoord.GCJ02, bd09: gcoord.BD09 } as const
 
 /** Coordinates as pasted ("112.98, 28.19"), in the chosen system, as WGS-84. */
 export function parseLonLat(text: string, crs: Crs): LngLat | null {
@@ -21,9 +18,7 @@ export function parseLonLat(text: string, crs: Crs): LngLat | null {
   if (parts.length !== 2 || !parts.every(Number.isFinite)) return null
   const [lon, lat] = parts as [number, number]
   if (Math.abs(lon) > 180 || Math.abs(lat) > 90) return null
-  if (crs === 'wgs84') return { lon, lat }
-  const [x, y] = gcoord.transform([lon, lat], CRS_NAMES[crs], gcoord.WGS84)
-  return { lon: x, lat: y }
+  return toWgs84(lon, lat, crs)
 }
 
 const problem = (err: unknown) =>
