@@ -54,11 +54,17 @@ async function postgisTemplate(url: string, hash: string): Promise<string> {
   try {
     const exists = await admin('pg_database').where({ datname: name }).first()
     if (!exists) {
-      const building = `${name}_building`
+      // per process, so that two test runs starting together never drop each other's
+      const building = `${name}_building_${process.pid}`
       await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [building])
       await admin.raw('CREATE DATABASE ??', [building])
       await seedInto('', withDatabase(url, building))
-      await admin.raw('ALTER DATABASE ?? RENAME TO ??', [building, name])
+      try {
+        await admin.raw('ALTER DATABASE ?? RENAME TO ??', [building, name])
+      } catch (e) {
+        if (!(await admin('pg_database').where({ datname: name }).first())) throw e
+        await admin.raw('DROP DATABASE ?? WITH (FORCE)', [building]) // another run won
+      }
     }
   } catch (e) {
     throw new Error(`Cannot prepare the PostGIS test database on TEST_DATABASE_URL: ${String(e)}`, {
