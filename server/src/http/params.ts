@@ -81,6 +81,11 @@ export const queryBbox = z
 /** The largest value of an `integer` id column; `bigint` ids are read up to Number.MAX_SAFE_INTEGER. */
 export const MAX_INT_ID = 2_147_483_647
 
+/** A client's key for one write, so that its retries do the write once. */
+export const idempotencyKey = z
+  .string({ error: 'the Idempotency-Key header is required' })
+  .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1–200 visible ASCII characters')
+
 export const idParam = z.strictObject({ id: queryInt(1, MAX_INT_ID) })
 
 /** A keyset page cursor: the last id of the previous page, within its id column's range. */

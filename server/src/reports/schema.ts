@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { SUPPLIES } from '../../../contract/vocabulary.ts'
-import { idParam, queryCursor, queryInt } from '../http/params.ts'
+import { idempotencyKey, idParam, queryCursor, queryInt } from '../http/params.ts'
 import { problemResponses } from '../openapi.ts'
 import { station } from '../stations/schema.ts'
 import { ifMatch } from '../stations/etag.ts'
@@ -20,10 +20,6 @@ export const reportBody = z.strictObject({
   note: z.string().max(500).optional(),
 })
 export type ReportBody = z.output<typeof reportBody>
-
-export const idempotencyKey = z
-  .string({ error: 'the Idempotency-Key header is required' })
-  .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1–200 visible ASCII characters')
 
 export const historyQuery = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional().meta({ description: 'ISO 8601, inclusive' }),

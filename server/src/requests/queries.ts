@@ -24,7 +24,11 @@ function toRequest({ lon, lat, created_at, ...rest }: RequestRow) {
   return { ...rest, location: { lon, lat }, created_at: new Date(created_at).toISOString() }
 }
 
-export async function createRequest(knex: Knex, body: CreateRequest) {
+/**
+ * Records a request; with a client key already used, returns the request first made under it
+ * (`created` false) and records nothing.
+ */
+export async function createRequest(knex: Knex, body: CreateRequest, clientKey?: string) {
   const [row]: RequestRow[] = await knex('station_requests')
     .insert({
       location: knex.raw('ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography', [
@@ -33,9 +37,17 @@ export async function createRequest(knex: Knex, body: CreateRequest) {
       ]),
       note: body.note,
       amenities: body.amenities,
+      client_key: clientKey ?? null,
     })
+    .onConflict('client_key')
+    .ignore()
     .returning(columns(knex))
-  return toRequest(row!)
+  if (row) return { created: true, request: toRequest(row) }
+  const first: RequestRow = await knex('station_requests')
+    .select(columns(knex))
+    .where({ client_key: clientKey })
+    .first()
+  return { created: false, request: toRequest(first) }
 }
 
 export async function findRequestsInBbox(knex: Knex, q: ListRequestsQuery) {

@@ -46,6 +46,24 @@ describeEachBackend('station requests', (db) => {
     expect(minimal.body).toMatchObject({ note: '', amenities: [] })
   })
 
+  it('retries under one Idempotency-Key record one request and answer the first', async () => {
+    const key = crypto.randomUUID()
+    const body = { location: inArea(4), note: '离线时提交', amenities: ['hot_water'] }
+    const send = () => post(body).set('Idempotency-Key', key)
+    const before = await count()
+    const first = await send()
+    expect(first.status).toBe(201)
+    const again = await Promise.all([send(), send()])
+    expect(again.map((r) => r.status)).toEqual([200, 200])
+    for (const r of again) expect(r.body).toEqual(first.body)
+    expect(await count()).toBe(before + 1)
+
+    const bad = await post(body).set('Idempotency-Key', 'x'.repeat(201))
+    expect(bad.status).toBe(400)
+    expect(bad.body.errors[0].path).toBe('Idempotency-Key')
+    expect(await count()).toBe(before + 1)
+  })
+
   it('bad input is a 400 problem naming the field, and stores nothing', async () => {
     const before = await count()
     const cases: [unknown, string][] = [

@@ -1,6 +1,7 @@
 import { Router } from 'express'
 import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
+import { idempotencyKey } from '../http/params.ts'
 import { limitPerAddress } from '../http/rateLimit.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { Config } from '../config.ts'
@@ -19,7 +20,9 @@ export function stationRequestRoutes(knex: Knex, config: Config) {
 
   router.post('/station-requests', limiter, async (req, res) => {
     const body = parse(createRequestBody, req.body, 'body')
-    res.status(201).json(await createRequest(knex, body))
+    const key = parse(idempotencyKey.optional(), req.get('idempotency-key'), 'Idempotency-Key')
+    const { created, request } = await createRequest(knex, body, key)
+    res.status(created ? 201 : 200).json(request)
   })
 
   router.get('/station-requests', requireScope('plan'), async (req, res) => {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { AMENITIES } from '../../../contract/vocabulary.ts'
 import {
+  idempotencyKey,
   MAX_INT_ID,
   latitude,
   longitude,
@@ -58,11 +59,24 @@ export function registerStationRequestsApi(registry: OpenAPIRegistry) {
     summary: 'Ask for a station here',
     description:
       'Anonymous, limited per client address (429 with Retry-After). Each request counts as ' +
-      'demand of weight 1 in the coverage analyses.',
+      'demand of weight 1 in the coverage analyses. With an Idempotency-Key (an app sending ' +
+      'what it queued offline), a retry under the same key records nothing and returns the ' +
+      'first request.',
     tags: ['station requests'],
-    request: { body: { content: { 'application/json': { schema: createRequestBody } } } },
+    request: {
+      headers: z.object({
+        'idempotency-key': idempotencyKey.optional().meta({
+          description: 'A client-made unique key (a UUID) for this request',
+        }),
+      }),
+      body: { content: { 'application/json': { schema: createRequestBody } } },
+    },
     responses: {
       201: { description: 'Recorded', content: { 'application/json': { schema: stationRequest } } },
+      200: {
+        description: 'Already recorded under this Idempotency-Key: the first request',
+        content: { 'application/json': { schema: stationRequest } },
+      },
       ...problemResponses(400, 429),
     },
   })
