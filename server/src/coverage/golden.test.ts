@@ -3,7 +3,7 @@ import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
-import { metres, type LonLat } from '../../../test/sphere.ts'
+import { metres, type LonLat } from '../../../contract/sphere.ts'
 import { signIn, testApp } from '../../../test/app.ts'
 
 interface Props {

@@ -3,7 +3,7 @@ import request from 'supertest'
 import seedrandom from 'seedrandom'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
-import { metres, type LonLat } from '../../../test/sphere.ts'
+import { metres, type LonLat } from '../../../contract/sphere.ts'
 import { signIn, testApp } from '../../../test/app.ts'
 
 interface Suggestion {

@@ -203,9 +203,14 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
         isMobile: true,
         hasTouch: true,
       })
-      await mapReady(page)
-      expect(await layoutProblems(page, phoneControls)).toEqual([])
+      // the list and the locate button come first; the map library loads once there is a list
+      await page.locator('.map-placeholder').waitFor()
+      expect(await page.locator('.maplibregl-map').count()).toBe(0)
+      expect(await layoutProblems(page, phoneBeforeMap)).toEqual([])
       await locate(page)
+      // fitted to the list: a few stations, not the thousand mapReady waits for
+      await page.locator('#map[data-ready="true"]').waitFor({ timeout: 20_000 })
+      expect(await layoutProblems(page, phoneControls)).toEqual([])
       expect(await listedIds(page)).toEqual(await apiNearest(server.url, NO_FILTERS))
       expect(await layoutProblems(page, [...phoneControls, '.station-item', '.chip'])).toEqual([])
       await expect.poll(() => page.locator('.live-pill').getAttribute('data-state')).toBe('live')
@@ -238,3 +243,4 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
 const headerControls = ['.nav-link', '.lang-switch', '.maplibregl-ctrl-zoom-in']
 const desktopControls = [...headerControls, '.locate-button', '.chip', '.station-item']
 const phoneControls = [...headerControls, '.locate-button', '.sheet-handle', '.legend summary']
+const phoneBeforeMap = ['.nav-link', '.lang-switch', '.locate-button', '.map-placeholder button']

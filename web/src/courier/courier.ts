@@ -1,31 +1,34 @@
-import 'maplibre-gl/dist/maplibre-gl.css'
-import { Marker } from 'maplibre-gl'
 import type { Availability } from '../../../contract/vocabulary.ts'
 import {
   getMeta,
   getNearest,
   getStation,
   NEAREST_LIMIT,
+  NetworkError,
   type Meta,
   type NearStation,
   type Station,
 } from '../shared/api.ts'
 import { button, dot, el } from '../shared/dom.ts'
 import { locateIcon } from '../shared/icons.ts'
-import { onLangChange, t } from '../shared/i18n.ts'
+import { clockTime, onLangChange, t } from '../shared/i18n.ts'
 import { LiveClient, type StationStatusEvent } from '../shared/live.ts'
 import { livePill } from '../shared/livePill.ts'
-import { StationMap, type LngLat } from '../shared/map.ts'
+import type { LngLat } from '../shared/map.ts'
 import { makeSheet, PHONE_QUERY, type Sheet } from '../shared/sheet.ts'
-import {
-  AVAILABILITY_COLORS,
-  STALE_COLOR,
-  statusColor,
-  type StationTileProperties,
-} from '../shared/stations.ts'
+import { AVAILABILITY_COLORS, STALE_COLOR, type StationTileProperties } from '../shared/stations.ts'
 import { withLatest } from '../shared/status.ts'
 import { stationCard } from './card.ts'
+import type { CourierMap } from './courierMap.ts'
 import { Filters } from './filters.ts'
+import {
+  flushRequests,
+  nearestFromCopy,
+  readCopy,
+  readLastList,
+  refreshCopy,
+  saveLastList,
+} from './offline.ts'
 import { fillStationItem, stationItem } from './list.ts'
 import { RequestForm } from './request.ts'
 
@@ -33,14 +36,14 @@ import { RequestForm } from './request.ts'
 const LIVE_MIN_ZOOM = 9
 /** Zoom at which the tiles stop merging nearby stations into one dot (see the tile SQL). */
 const SINGLE_STATION_ZOOM = 12
+/** The offline copy is refreshed this long after the page has loaded, not during it. */
+const COPY_DELAY_MS = 5_000
 
 type Mode = 'list' | 'card' | 'request'
 type Search = 'idle' | 'searching' | 'failed' | 'done'
 
-export async function startCourier(main: HTMLElement): Promise<void> {
-  // the map waits for meta (at most a few seconds) so that it starts with the right basemap
-  const meta = await getMeta()
-  new Courier(main, meta)
+export function startCourier(main: HTMLElement): void {
+  new Courier(main)
 }
 
 const LEGEND_ORDER: Availability[] = ['open', 'full', 'closed', 'temporarily_closed', 'unknown']
@@ -61,7 +64,7 @@ function legend(meta: Meta | null): HTMLElement {
 }
 
 class Courier {
-  private readonly map: StationMap
+  private map: CourierMap | null = null
   private readonly live: LiveClient
   private readonly sheet: Sheet
   private readonly filters: Filters
@@ -70,20 +73,27 @@ class Courier {
   private readonly locateButton = el('button', 'primary-button locate-button')
   private readonly locateNote = el('p', 'locate-note')
   private readonly resultsSection = el('section', 'results')
-  private readonly pins = new Map<number, Marker>()
+  private readonly mapContainer = el('div', '')
+  private readonly overlays: HTMLElement
+  private mapLoading: Promise<void> | null = null
+  private liveLost = false
+  private offlineWithoutCopy = false
 
   private mode: Mode = 'list'
   private origin: { at: LngLat; from: 'gps' | 'tap' } | null = null
   private stations: NearStation[] = []
   private search: Search = 'idle'
   private searchRound = 0
+  /** Set while the list is not the server's answer just now: restored, or from the copy. */
+  private asOf: { at: string; offline: boolean } | null = null
+  private readonly notice = el('p', 'notice notice-ok')
   private cardRound = 0
   private locating = false
   private geoProblem: string | null = null
   private card: { station: Station | null; tile?: StationTileProperties; failed?: boolean } | null =
     null
 
-  constructor(main: HTMLElement, meta: Meta | null) {
+  constructor(main: HTMLElement) {
     this.filters = new Filters(() => {
       if (this.origin) void this.find()
     })
@@ -99,7 +109,7 @@ class Courier {
     const listView = el(
       'div',
       'panel-view',
-      el('section', 'search', this.locateButton, this.locateNote),
+      el('section', 'search', this.locateButton, this.locateNote, this.notice),
       this.filters.element,
       this.resultsSection,
       requestOpen,
@@ -112,31 +122,37 @@ class Courier {
     const panel = el('aside', 'panel', ...Object.values(this.views))
     this.sheet = makeSheet(panel)
 
-    const mapContainer = el('div', '')
-    mapContainer.id = 'map'
-    const pill = livePill()
-    main.append(
-      panel,
-      el('div', 'map-area', mapContainer, el('div', 'map-overlays', pill.element, legend(meta))),
+    this.mapContainer.id = 'map'
+    this.mapContainer.append(
+      el(
+        'div',
+        'map-placeholder',
+        el('p', '', t().mapOnDemand),
+        button('secondary-button', t().showMap, () => void this.loadMap()),
+      ),
     )
+    const pill = livePill()
+    this.overlays = el('div', 'map-overlays', pill.element)
+    main.append(panel, el('div', 'map-area', this.mapContainer, this.overlays))
 
-    this.map = new StationMap(mapContainer, meta, {
-      station: (properties, at) => this.tapStation(properties, at),
-      place: (at) => this.tapPlace(at),
-      // zoomed out, live snapshots would be megabytes per pan for dots too small to tell apart
-      view: (zoom, area) => this.live.watch(zoom < LIVE_MIN_ZOOM ? null : area ? [area] : []),
-    })
-    this.map.padding = () => ({ bottom: this.sheet.covered() })
     let reload: ReturnType<typeof setTimeout> | undefined
     this.live = new LiveClient({
       status: (s) => this.applyStatus(s),
       // an admin editing several stations in a row costs one reload
       changed: () => {
         clearTimeout(reload)
-        reload = setTimeout(() => this.map.reloadStations(), 1_000)
+        reload = setTimeout(() => this.map?.reloadStations(), 1_000)
       },
-      state: (state) => pill.set(state),
+      state: (state) => {
+        // the socket coming back is the surest sign that the server can be reached again
+        if (state === 'live' && this.liveLost) void this.reconnected()
+        this.liveLost = state === 'reconnecting'
+        pill.set(state)
+      },
     })
+    this.notice.setAttribute('role', 'status')
+    this.notice.hidden = true
+    window.addEventListener('online', () => void this.reconnected())
 
     onLangChange(() => {
       requestOpen.textContent = t().requestOpen
@@ -144,25 +160,97 @@ class Courier {
     })
     // a link to one station (/?station=42) opens its card
     const linked = Number(new URLSearchParams(location.search).get('station'))
+    // the last list stays on screen, marked with its time, until a fresh one replaces it
+    const last = readLastList()
+    if (last) {
+      this.origin = last.origin
+      this.stations = last.stations
+      this.search = 'done'
+      this.asOf = { at: last.at, offline: false }
+    }
     this.setMode('list')
     if (Number.isInteger(linked) && linked > 0) void this.openStation(linked)
+    else if (last) void this.find()
+    window.addEventListener('load', () => setTimeout(() => void this.refreshCopy(), COPY_DELAY_MS))
+    // The list and the locate button work at once. The map is most of the app's bytes and of
+    // a weak phone's CPU: beside the list it loads now, under it once the courier needs it.
+    if (!window.matchMedia(PHONE_QUERY).matches) void this.loadMap()
     // report times say "5 minutes ago": keep them true
     setInterval(() => this.render(), 60_000)
   }
 
+  /** Back online: send what was queued, refresh the list and the offline copy. */
+  private async reconnected(): Promise<void> {
+    const sent = await flushRequests()
+    if (sent) {
+      this.notice.textContent = t().queuedSent(sent)
+      this.notice.hidden = false
+    }
+    if (this.origin) void this.find()
+    void this.refreshCopy()
+  }
+
+  private async refreshCopy(): Promise<void> {
+    if (!navigator.onLine) return
+    const meta = await getMeta()
+    if (!meta) return
+    try {
+      await refreshCopy(meta.bounds)
+    } catch (err) {
+      console.warn(`offline copy not refreshed: ${String(err)}`)
+    }
+  }
+
+  private loadMap(): Promise<void> {
+    // meta says which basemap to start with
+    this.mapLoading ??= Promise.all([getMeta(), import('./courierMap.ts')]).then(
+      ([meta, { CourierMap }]) => this.attachMap(meta, CourierMap),
+    )
+    return this.mapLoading
+  }
+
+  private attachMap(meta: Meta | null, Maps: typeof CourierMap): void {
+    this.overlays.append(legend(meta))
+    this.mapContainer.replaceChildren()
+    const map = new Maps(this.mapContainer, meta, {
+      station: (properties, at) => this.tapStation(properties, at),
+      place: (at) => this.tapPlace(at),
+      // zoomed out, live snapshots would be megabytes per pan for dots too small to tell apart
+      view: (zoom, area) => this.live.watch(zoom < LIVE_MIN_ZOOM ? null : area ? [area] : []),
+    })
+    map.padding = () => ({ bottom: this.sheet.covered() })
+    this.map = map
+    // whatever the courier did before the map came is drawn on it now
+    this.syncMap()
+    if (this.stations.length && this.origin) {
+      map.show([this.origin.at, ...this.stations.map((s) => s.location)])
+      this.placePins()
+    }
+    const shown = this.card?.station
+    if (shown) {
+      map.select(shown.id)
+      map.focus(shown.location)
+    }
+  }
+
   private setMode(mode: Mode): void {
     this.mode = mode
-    this.map.pickPlaces = mode === 'request'
     for (const [name, view] of Object.entries(this.views)) view.hidden = name !== mode
     if (mode !== 'card') {
       this.card = null
-      this.map.select(null)
+      this.map?.select(null)
       this.setUrlStation(null)
     }
-    const point = this.origin?.at ?? null
-    if (mode === 'request') this.request.start(point)
-    this.map.setPoint(point, mode === 'request' ? 'request' : 'search')
+    if (mode === 'request') this.request.start(this.origin?.at ?? null)
+    if (mode !== 'list') void this.loadMap()
+    this.syncMap()
     this.render()
+  }
+
+  private syncMap(): void {
+    if (!this.map) return
+    this.map.pickPlaces = this.mode === 'request'
+    this.map.setPoint(this.origin?.at ?? null, this.mode === 'request' ? 'request' : 'search')
   }
 
   private render(): void {
@@ -190,12 +278,13 @@ class Courier {
     const status = el('p', 'results-status')
     status.setAttribute('role', 'status')
     section.dataset.state = this.search
-    if (this.search === 'searching') {
+    section.dataset.offline = String(this.asOf?.offline ?? false)
+    if (this.search === 'searching' && !this.stations.length) {
       status.textContent = t().searching
       return section.replaceChildren(heading, status)
     }
     if (this.search === 'failed') {
-      status.textContent = t().searchFailed
+      status.textContent = this.offlineWithoutCopy ? t().offlineNoCopy : t().searchFailed
       status.classList.add('notice-error')
       return section.replaceChildren(
         heading,
@@ -210,7 +299,11 @@ class Courier {
         parts.push(button('secondary-button', t().clearFilters, () => this.filters.clear()))
       return section.replaceChildren(...parts)
     }
-    status.textContent = t().resultsHint
+    if (this.asOf) {
+      const time = clockTime(this.asOf.at)
+      status.textContent = this.asOf.offline ? t().offlineList(time) : t().listAsOf(time)
+      status.classList.add('notice', 'notice-warn')
+    } else status.textContent = this.search === 'searching' ? t().searching : t().resultsHint
     const list = el(
       'ol',
       'station-list',
@@ -242,10 +335,11 @@ class Courier {
   }
 
   private tapStation(properties: StationTileProperties, at: LngLat): void {
-    const zoom = this.map.map.getZoom()
+    const map = this.map!.map
+    const zoom = map.getZoom()
     // below this zoom one dot may stand for several stations: show them apart first
     if (properties.point_count > 1 && zoom < SINGLE_STATION_ZOOM) {
-      this.map.map.easeTo({
+      map.easeTo({
         center: [at.lon, at.lat],
         zoom: Math.min(zoom + 2, SINGLE_STATION_ZOOM),
       })
@@ -257,7 +351,7 @@ class Courier {
   private tapPlace(at: LngLat): void {
     if (this.mode === 'request') {
       this.request.setPlace(at)
-      this.map.setPoint(at, 'request')
+      this.map?.setPoint(at, 'request')
       return
     }
     this.origin = { at, from: 'tap' }
@@ -270,19 +364,19 @@ class Courier {
     const listed = this.stations.find((s) => s.id === id) ?? null
     this.card = { station: listed, tile }
     this.setMode('card')
-    this.map.select(id)
+    this.map?.select(id)
     this.setUrlStation(id)
     this.sheet.reveal()
     this.views.card.scrollTop = 0
     if (listed) {
-      if (move) this.map.focus(listed.location)
+      if (move) this.map?.focus(listed.location)
       return
     }
     try {
       const station = withLatest(await getStation(id), this.live.latestOf(id))
       if (round !== this.cardRound || this.mode !== 'card') return
       this.card = { station }
-      if (move) this.map.focus(station.location)
+      if (move) this.map?.focus(station.location)
     } catch (err) {
       console.warn(`station ${id} unavailable: ${String(err)}`)
       if (round !== this.cardRound || this.mode !== 'card') return
@@ -344,7 +438,7 @@ class Courier {
     if (!origin) return
     const round = ++this.searchRound
     this.search = 'searching'
-    this.map.setPoint(origin.at, this.mode === 'request' ? 'request' : 'search')
+    this.map?.setPoint(origin.at, this.mode === 'request' ? 'request' : 'search')
     this.renderResults()
     this.sheet.reveal()
     try {
@@ -352,12 +446,26 @@ class Courier {
       if (round !== this.searchRound) return
       this.stations = found.map((s) => withLatest(s, this.live.latestOf(s.id)))
       this.search = 'done'
-      this.map.show([origin.at, ...this.stations.map((s) => s.location)])
+      this.asOf = null
+      saveLastList({ origin, stations: this.stations, at: new Date().toISOString() })
+      if (this.stations.length) void this.loadMap()
+      this.map?.show([origin.at, ...this.stations.map((s) => s.location)])
     } catch (err) {
       if (round !== this.searchRound) return
       console.warn(`nearest stations unavailable: ${String(err)}`)
-      this.stations = []
-      this.search = 'failed'
+      // no network: answer from the offline copy, said to be of its time
+      const copy = err instanceof NetworkError ? await readCopy() : null
+      if (round !== this.searchRound) return
+      if (copy) {
+        this.stations = nearestFromCopy(copy, origin.at, this.filters.value, NEAREST_LIMIT)
+        this.search = 'done'
+        this.asOf = { at: copy.at, offline: true }
+        this.map?.show([origin.at, ...this.stations.map((s) => s.location)])
+      } else {
+        this.stations = []
+        this.search = 'failed'
+        this.offlineWithoutCopy = err instanceof NetworkError
+      }
     }
     this.renderResults()
     this.placePins()
@@ -365,38 +473,17 @@ class Courier {
 
   /** Numbered pins on the map for the listed stations, coloured by their state. */
   private placePins(): void {
-    for (const pin of this.pins.values()) pin.remove()
-    this.pins.clear()
-    this.stations.forEach((station, i) => {
-      const element = el('button', 'pin', String(i + 1))
-      element.type = 'button'
-      element.setAttribute('aria-label', station.name)
-      element.addEventListener('click', (e) => {
-        e.stopPropagation()
-        void this.openStation(station.id, false)
-      })
-      // lifted by the height of the pin's point (app.css), which then touches the station
-      const marker = new Marker({ element, anchor: 'bottom', offset: [0, -9] })
-        .setLngLat([station.location.lon, station.location.lat])
-        .addTo(this.map.map)
-      this.pins.set(station.id, marker)
-      this.paintPin(station)
-    })
+    this.map?.setPins(this.stations, (id) => void this.openStation(id, false))
+    for (const station of this.stations) this.paintPin(station)
   }
 
   private paintPin(station: Station): void {
-    const element = this.pins.get(station.id)?.getElement()
-    if (!element) return
-    element.dataset.stationId = String(station.id)
-    element.dataset.availability = station.status.availability
-    element.dataset.version = String(station.status.version)
-    element.style.setProperty('--pin-color', statusColor(station.status))
-    element.classList.toggle('pin-selected', this.card?.station?.id === station.id)
+    this.map?.paintPin(station, this.card?.station?.id === station.id)
   }
 
   /** A newer status from /live: the map dot, the list row, the pin and the card follow it. */
   private applyStatus(status: StationStatusEvent): void {
-    this.map.applyStatus(status)
+    this.map?.applyStatus(status)
     const index = this.stations.findIndex((s) => s.id === status.id)
     if (index >= 0) {
       const station = withLatest(this.stations[index]!, status)

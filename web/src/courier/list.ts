@@ -45,6 +45,7 @@ export function fillStationItem(
   item.dataset.stationId = String(station.id)
   item.dataset.version = String(status.version)
   item.dataset.availability = status.availability
+  item.dataset.stale = String(status.stale)
   return item
 }
 

@@ -1,11 +1,12 @@
 import { AMENITIES, type Amenity } from '../../../contract/vocabulary.ts'
-import { postStationRequest, ProblemError } from '../shared/api.ts'
+import { newIdempotencyKey, ProblemError } from '../shared/api.ts'
 import { button, el } from '../shared/dom.ts'
 import { amenityIcon } from '../shared/icons.ts'
 import { t } from '../shared/i18n.ts'
 import type { LngLat } from '../shared/map.ts'
+import { sendRequest } from './offline.ts'
 
-type Outcome = { kind: 'idle' | 'sending' | 'sent' } | { kind: 'error'; message: string }
+type Outcome = { kind: 'idle' | 'sending' | 'sent' | 'queued' } | { kind: 'error'; message: string }
 
 export interface RequestHandlers {
   back(): void
@@ -32,14 +33,16 @@ export class RequestForm {
 
   setPlace(place: LngLat): void {
     this.place = place
-    if (this.outcome.kind === 'sent') this.outcome = { kind: 'idle' }
+    if (this.outcome.kind === 'sent' || this.outcome.kind === 'queued')
+      this.outcome = { kind: 'idle' }
     this.render()
   }
 
   render(): void {
     const back = button('back-button', `← ${t().back}`, () => this.handlers.back())
-    if (this.outcome.kind === 'sent') {
-      const thanks = el('p', 'notice notice-ok', t().requestThanks)
+    if (this.outcome.kind === 'sent' || this.outcome.kind === 'queued') {
+      const queued = this.outcome.kind === 'queued'
+      const thanks = el('p', 'notice notice-ok', queued ? t().requestQueued : t().requestThanks)
       thanks.setAttribute('role', 'status')
       this.element.replaceChildren(back, el('h2', '', t().requestTitle), thanks)
       return
@@ -119,12 +122,13 @@ export class RequestForm {
     this.outcome = { kind: 'sending' }
     this.render()
     try {
-      await postStationRequest({
+      const body = {
         location: { lon: round(this.place.lon), lat: round(this.place.lat) },
         amenities: this.amenities,
         ...(this.note.trim() ? { note: this.note.trim() } : {}),
-      })
-      this.outcome = { kind: 'sent' }
+      }
+      const sent = await sendRequest(body, newIdempotencyKey())
+      this.outcome = { kind: sent ? 'sent' : 'queued' }
       this.amenities = []
       this.note = ''
     } catch (err) {

@@ -174,8 +174,13 @@ export async function getNearest(
   return res.results
 }
 
-export function postStationRequest(body: StationRequestBody): Promise<unknown> {
-  return request(`${API}/station-requests`, { method: 'POST', body })
+/** `key` (Idempotency-Key) makes a resend of the same request record it once. */
+export function postStationRequest(body: StationRequestBody, key: string): Promise<unknown> {
+  return request(`${API}/station-requests`, {
+    method: 'POST',
+    body,
+    headers: { 'idempotency-key': key },
+  })
 }
 
 /** The signed-in user, or null when nobody is. */

@@ -48,6 +48,8 @@ const zh = {
   locate: '定位我附近的驿站',
   locating: '正在定位…',
   orTapMap: '也可以点击地图上的任意位置',
+  showMap: '显示地图',
+  mapOnDemand: '为节省流量，地图在需要时才加载',
   geoDenied: '没有定位权限。请在浏览器中允许定位，或点击地图选择位置。',
   geoFailed: '暂时无法定位。请点击地图选择位置。',
   geoUnsupported: '这个浏览器不支持定位。请点击地图选择位置。',
@@ -98,6 +100,11 @@ const zh = {
   requestSubmit: '提交申请',
   requestSending: '正在提交…',
   requestThanks: '谢谢！你的申请已记录，规划人员会看到它。',
+  requestQueued: '已保存：现在离线，恢复联网后会自动提交。',
+  queuedSent: (n: number) => `离线时保存的 ${n} 条驿站申请已提交。`,
+  listAsOf: (time: string) => `${time} 的列表，正在更新…`,
+  offlineList: (time: string) => `离线：按 ${time} 保存的驿站资料计算，状态可能已变化。`,
+  offlineNoCopy: '离线，本机还没有保存驿站资料。联网后再试。',
   requestTooMany: '提交太频繁了，请稍后再试。',
   requestFailed: '提交失败，请稍后再试。',
   // manager
@@ -420,6 +427,8 @@ const en: Messages = {
   locate: 'Find stations near me',
   locating: 'Finding you…',
   orTapMap: 'or tap anywhere on the map',
+  showMap: 'Show the map',
+  mapOnDemand: 'To save data, the map loads when you need it',
   geoDenied: 'No permission to use your location. Allow it in the browser, or tap the map.',
   geoFailed: 'Your location is unavailable right now. Tap the map instead.',
   geoUnsupported: 'This browser cannot tell your location. Tap the map instead.',
@@ -486,6 +495,15 @@ const en: Messages = {
   requestSubmit: 'Send request',
   requestSending: 'Sending…',
   requestThanks: 'Thank you! Your request is recorded and planners will see it.',
+  requestQueued: 'Saved: you are offline, and it will be sent once you are back online.',
+  queuedSent: (n: number) =>
+    n === 1
+      ? 'Your station request saved offline has been sent.'
+      : `${n} station requests saved offline have been sent.`,
+  listAsOf: (time: string) => `List as of ${time}, updating…`,
+  offlineList: (time: string) =>
+    `Offline: from the stations saved at ${time}; their status may have changed.`,
+  offlineNoCopy: 'Offline, and no stations are saved on this phone yet. Try again once online.',
   requestTooMany: 'Too many requests from here; try again later.',
   requestFailed: 'Sending failed; try again later.',
   signInTitle: 'Station manager sign-in',
@@ -841,6 +859,11 @@ export function timeAgo(iso: string, now = Date.now()): string {
     if (Math.abs(seconds) >= size) return format.format(Math.trunc(seconds / size), unit)
   }
   return t().justNow
+}
+
+/** "21:58": the time of day, for "as of" notes. */
+export function clockTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' })
 }
 
 /** A report time in full, for tooltips and history rows. */

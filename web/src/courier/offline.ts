@@ -1,0 +1,173 @@
+import { metres } from '../../../contract/sphere.ts'
+import {
+  API,
+  NetworkError,
+  postStationRequest,
+  ProblemError,
+  request,
+  type Bounds,
+  type NearestFilters,
+  type NearStation,
+  type Station,
+  type StationRequestBody,
+} from '../shared/api.ts'
+import type { LngLat } from '../shared/map.ts'
+
+/**
+ * What the courier's page keeps for when the network is gone: a copy of the region's stations
+ * with their last known status (Cache Storage, a few MB), the last list shown, and station
+ * requests made offline, sent once back online.
+ */
+
+const CACHE = 'yizhan-offline-v1'
+const COPY_URL = '/offline/stations.json'
+/** A copy younger than this is not downloaded again. */
+const COPY_MAX_AGE_MS = 15 * 60_000
+const COPY_PAGE = 1000
+const LAST_LIST_KEY = 'yizhan.lastList'
+const QUEUE_KEY = 'yizhan.requestQueue'
+
+export interface StationCopy {
+  /** When the copy was taken (ISO): every status in it is at least this old. */
+  at: string
+  stations: Station[]
+}
+
+export interface LastList {
+  origin: { at: LngLat; from: 'gps' | 'tap' }
+  stations: NearStation[]
+  at: string
+}
+
+interface StationPage {
+  features: { properties: Omit<Station, 'location'>; geometry: { coordinates: number[] } }[]
+  next_cursor: string | null
+}
+
+export async function readCopy(): Promise<StationCopy | null> {
+  if (!('caches' in window)) return null
+  const res = await (await caches.open(CACHE)).match(COPY_URL)
+  return res ? ((await res.json()) as StationCopy) : null
+}
+
+/** Downloads the stations inside `bounds` unless the copy is recent; the new copy replaces it. */
+export async function refreshCopy(bounds: Bounds): Promise<StationCopy | null> {
+  if (!('caches' in window)) return null
+  const old = await readCopy()
+  if (old && Date.now() - Date.parse(old.at) < COPY_MAX_AGE_MS) return old
+  const at = new Date().toISOString()
+  const stations: Station[] = []
+  let cursor: string | null = null
+  do {
+    const q = new URLSearchParams({ bbox: bounds.join(','), limit: String(COPY_PAGE) })
+    if (cursor) q.set('cursor', cursor)
+    const page: StationPage = await request<StationPage>(`${API}/stations?${q}`, {
+      timeoutMs: 30_000,
+    })
+    for (const { properties, geometry } of page.features) {
+      const [lon, lat] = geometry.coordinates as [number, number]
+      stations.push({ ...properties, location: { lon, lat } })
+    }
+    cursor = page.next_cursor
+  } while (cursor)
+  const copy: StationCopy = { at, stations }
+  const body = JSON.stringify(copy)
+  await (
+    await caches.open(CACHE)
+  ).put(COPY_URL, new Response(body, { headers: { 'Content-Type': 'application/json' } }))
+  return copy
+}
+
+/**
+ * The nearest stations in the copy, filtered as the server would on what the copy knows (its
+ * last statuses), each marked stale: said so, not guessed fresh.
+ */
+export function nearestFromCopy(
+  copy: StationCopy,
+  at: LngLat,
+  filters: NearestFilters,
+  limit: number,
+): NearStation[] {
+  return copy.stations
+    .filter(
+      (s) =>
+        filters.amenities.every((a) => s.amenities.includes(a)) &&
+        (!filters.openNow || s.status.open_now) &&
+        (!filters.available || s.status.available_spaces > 0),
+    )
+    .map((s) => ({
+      ...s,
+      status: { ...s.status, stale: true },
+      distance_m: metres([at.lon, at.lat], [s.location.lon, s.location.lat]),
+    }))
+    .sort((a, b) => a.distance_m - b.distance_m || a.id - b.id)
+    .slice(0, limit)
+}
+
+export function saveLastList(list: LastList): void {
+  localStorage.setItem(LAST_LIST_KEY, JSON.stringify(list))
+}
+
+export function readLastList(): LastList | null {
+  try {
+    return JSON.parse(localStorage.getItem(LAST_LIST_KEY) ?? 'null') as LastList | null
+  } catch {
+    return null
+  }
+}
+
+interface Queued {
+  key: string
+  body: StationRequestBody
+}
+
+const readQueue = (): Queued[] => {
+  try {
+    return JSON.parse(localStorage.getItem(QUEUE_KEY) ?? '[]') as Queued[]
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Sends a station request under its own key; offline it is queued and `false` is returned.
+ * The key makes a resend after a lost answer one request, not two.
+ */
+export async function sendRequest(body: StationRequestBody, key: string): Promise<boolean> {
+  try {
+    await postStationRequest(body, key)
+    return true
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err
+    localStorage.setItem(QUEUE_KEY, JSON.stringify([...readQueue(), { key, body }]))
+    return false
+  }
+}
+
+let flushing: Promise<number> | null = null
+
+/** Sends what was queued, oldest first, until the network fails again; how many were sent. */
+export function flushRequests(): Promise<number> {
+  // the page coming online and the socket reconnecting both ask: one pass at a time
+  flushing ??= sendQueued().finally(() => (flushing = null))
+  return flushing
+}
+
+async function sendQueued(): Promise<number> {
+  let sent = 0
+  for (const item of readQueue()) {
+    try {
+      await postStationRequest(item.body, item.key)
+      sent++
+    } catch (err) {
+      const later = err instanceof ProblemError && (err.status === 429 || err.status >= 500)
+      if (err instanceof NetworkError || later) break
+      // refused for good (a 4xx): a resend would be refused again
+      console.warn(`queued station request dropped: ${String(err)}`)
+    }
+    localStorage.setItem(QUEUE_KEY, JSON.stringify(readQueue().filter((q) => q.key !== item.key)))
+  }
+  return sent
+}
+
+export const queuedRequests = (): number => readQueue().length
