@@ -48,6 +48,17 @@ async function swipe(page: Page, from: { x: number; y: number }, dy: number) {
   await cdp.detach()
 }
 
+/** The page's scroll position once a fling has come to rest. */
+async function restingScroll(page: Page): Promise<number> {
+  let last = -1
+  for (;;) {
+    const y = await page.evaluate(() => window.scrollY)
+    if (y === last) return y
+    last = y
+    await page.waitForTimeout(250)
+  }
+}
+
 const centre = async (page: Page, selector: string) => {
   const box = (await page.locator(selector).first().boundingBox())!
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 }
@@ -273,7 +284,6 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
       await page.locator('.report-form .level').first().waitFor()
       const shown = await levels(page)
       const occupancy = await page.locator('#report-occupancy').inputValue()
-      const scrollY = () => page.evaluate(() => window.scrollY)
       const reports = async () =>
         (await db().knex('status_reports').where({ station_id: stationId }).count({ n: '*' }))[0]!.n
 
@@ -287,9 +297,9 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
         await page
           .locator(control)
           .evaluate((node) => node.scrollIntoView({ block: 'center', behavior: 'instant' }))
-        const from = await scrollY()
+        const from = await restingScroll(page)
         await swipe(page, await centre(page, control), 240)
-        await expect.poll(scrollY).toBeGreaterThan(from + 100)
+        expect(await restingScroll(page)).toBeGreaterThan(from + 100)
         expect(await levels(page)).toEqual(shown)
       }
       // and back down, starting on a level button
@@ -297,9 +307,9 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
       await page
         .locator(up)
         .evaluate((node) => node.scrollIntoView({ block: 'center', behavior: 'instant' }))
-      const from = await scrollY()
+      const from = await restingScroll(page)
       await swipe(page, await centre(page, up), -240)
-      await expect.poll(scrollY).toBeLessThan(from - 100)
+      expect(await restingScroll(page)).toBeLessThan(from - 100)
       expect(await levels(page)).toEqual(shown)
 
       // a mouse wheel over the levels, and over the occupancy with the field focused
@@ -311,11 +321,11 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
         '.level[data-supply="first_aid"] .level-option:nth-child(2)',
         '.level[data-supply="first_aid"] [data-step="down"]',
       ]) {
+        const before = await restingScroll(page)
         const at = await centre(page, control)
-        const before = await scrollY()
         await page.mouse.move(at.x, at.y)
         await page.mouse.wheel(0, 200)
-        await expect.poll(scrollY).toBeGreaterThan(before)
+        expect(await restingScroll(page)).toBeGreaterThan(before)
         expect(await levels(page)).toEqual(shown)
       }
       await page.evaluate(() => window.scrollTo(0, 0))
@@ -323,7 +333,7 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
       const at = await centre(page, '#report-occupancy')
       await page.mouse.move(at.x, at.y)
       await page.mouse.wheel(0, 150)
-      await expect.poll(scrollY).toBeGreaterThan(0)
+      expect(await restingScroll(page)).toBeGreaterThan(0)
       expect(await page.locator('#report-occupancy').inputValue()).toBe(occupancy)
 
       // the next report says none of them changed
@@ -437,8 +447,11 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
       expect(await layoutProblems(page, ['.station-tab', '.submit-report', '.alert-row'])).toEqual(
         [],
       )
-      await page.evaluate(() => window.scrollTo(0, 0))
-      await saveScreenshot(page, 'manager-desktop', backend, { fullPage: true })
+      // the whole page in the window: a full-page capture would draw the sticky send bar where
+      // the window ends, over the middle of the form
+      const height = await page.evaluate(() => document.documentElement.scrollHeight)
+      await page.setViewportSize({ ...DESKTOP, height })
+      await saveScreenshot(page, 'manager-desktop', backend)
       expect(unexpected(errors)).toEqual([])
       await page.context().close()
     },
