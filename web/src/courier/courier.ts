@@ -11,7 +11,7 @@ import {
 } from '../shared/api.ts'
 import { button, dot, el } from '../shared/dom.ts'
 import { locateIcon } from '../shared/icons.ts'
-import { clockTime, onLangChange, t } from '../shared/i18n.ts'
+import { timeOfDay, onLangChange, t } from '../shared/i18n.ts'
 import { LiveClient, type StationStatusEvent } from '../shared/live.ts'
 import { livePill } from '../shared/livePill.ts'
 import type { LngLat } from '../shared/map.ts'
@@ -300,7 +300,7 @@ class Courier {
       return section.replaceChildren(...parts)
     }
     if (this.asOf) {
-      const time = clockTime(this.asOf.at)
+      const time = timeOfDay(this.asOf.at)
       status.textContent = this.asOf.offline ? t().offlineList(time) : t().listAsOf(time)
       status.classList.add('notice', 'notice-warn')
     } else status.textContent = this.search === 'searching' ? t().searching : t().resultsHint

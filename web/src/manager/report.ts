@@ -7,16 +7,17 @@ import {
   type Station,
 } from '../shared/api.ts'
 import { el } from '../shared/dom.ts'
-import { dateTime, t, timeAgo } from '../shared/i18n.ts'
+import { dateTime, t, timeAgo, timeOfDay } from '../shared/i18n.ts'
 import { availabilityLine, seatsText } from '../shared/status.ts'
-import { levelSlider, stepper, type Control } from './controls.ts'
+import { levelPicker, stepper, type Control } from './controls.ts'
 
 /** The most people a report may give: seats plus people standing (the server's rule). */
 const maxOccupancy = (capacity: number) => capacity * 2 + 10
 
 type Outcome =
   | { kind: 'idle' | 'sending' | 'retry' }
-  | { kind: 'saved'; at: string }
+  /** What was sent, and the supplies it reported below their threshold (alerts it opened). */
+  | { kind: 'saved'; at: string; sent: ReportBody; opened: Supply[] }
   | { kind: 'error'; message: string }
 
 export interface ReportHandlers {
@@ -35,7 +36,7 @@ export class ReportForm {
   private station: Station | null = null
   private occupancy: Control | null = null
   private chargers: Control | null = null
-  private supplies = new Map<Supply, ReturnType<typeof levelSlider>>()
+  private supplies = new Map<Supply, ReturnType<typeof levelPicker>>()
   /** The user has changed something since the form last showed the station's status. */
   private edited = false
   private pending: { key: string; stationId: number; body: string } | null = null
@@ -43,10 +44,13 @@ export class ReportForm {
   private readonly current = el('div', 'report-current')
   private readonly message = el('div', 'report-message')
   private readonly submit = el('button', 'primary-button submit-report')
+  /** Stays at the bottom of the screen with the answer above the button: both always in view. */
+  private readonly sendBar = el('div', 'report-send', this.message, this.submit)
 
   constructor(private readonly handlers: ReportHandlers) {
     this.submit.type = 'submit'
     this.message.setAttribute('role', 'status')
+    this.message.setAttribute('aria-live', 'polite')
   }
 
   /** Shows a station with its current status as the starting values. */
@@ -97,27 +101,26 @@ export class ReportForm {
         })
       : null
     this.supplies.clear()
-    const sliders = SUPPLIES.map((item) => {
+    const levels = SUPPLIES.map((item) => {
       const known = station.status.supplies[item]
-      const slider = levelSlider({
+      const picker = levelPicker({
         id: `report-supply-${item}`,
         label: t().supplies[item],
         value: known?.level ?? null,
         low: known?.low ?? false,
         onChange: changed,
       })
-      slider.element.dataset.supply = item
-      this.supplies.set(item, slider)
-      return slider.element
+      picker.element.dataset.supply = item
+      this.supplies.set(item, picker)
+      return picker.element
     })
     const form = el(
       'form',
       'report-form',
       this.occupancy.element,
       ...(this.chargers ? [this.chargers.element] : []),
-      el('fieldset', 'levels', el('legend', '', t().supplyLevels), ...sliders),
-      this.submit,
-      this.message,
+      el('fieldset', 'levels', el('legend', '', t().supplyLevels), ...levels),
+      this.sendBar,
     )
     form.addEventListener('submit', (e) => {
       e.preventDefault()
@@ -152,7 +155,7 @@ export class ReportForm {
     this.message.className = 'report-message'
     if (o.kind === 'saved') {
       this.message.classList.add('notice', 'notice-ok')
-      this.message.textContent = t().reportSaved(dateTime(o.at))
+      this.message.replaceChildren(...this.savedLines(o))
     } else if (o.kind === 'error') {
       this.message.classList.add('notice', 'notice-error')
       this.message.textContent = o.message
@@ -164,11 +167,52 @@ export class ReportForm {
     }
   }
 
+  /** "Reported at 14:05", what it said, and the low-stock alerts it opened. */
+  private savedLines(o: Extract<Outcome, { kind: 'saved' }>): HTMLElement[] {
+    const { sent } = o
+    const items = [
+      t().sentItem(t().occupancy, String(sent.occupancy)),
+      ...(sent.charging_points_in_use === undefined
+        ? []
+        : [t().sentItem(t().chargersInUse, String(sent.charging_points_in_use))]),
+      ...SUPPLIES.flatMap((item) => {
+        const level = sent.supplies?.[item]
+        return level === undefined ? [] : [t().sentItem(t().supplies[item], `${level}%`)]
+      }),
+    ]
+    const lines = [
+      el('strong', 'report-sent-at', t().reportSaved(timeOfDay(o.at))),
+      el(
+        'span',
+        'report-sent',
+        // each "name value" whole on its line; the lines break between them
+        ...items.flatMap((item, i) => [
+          ...(i ? [' · '] : []),
+          el('span', 'report-sent-item', item),
+        ]),
+      ),
+    ]
+    if (o.opened.length)
+      lines.push(
+        el(
+          'span',
+          'report-opened',
+          t().alertOpened(
+            o.opened.map((item) => `${t().supplies[item]} ${sent.supplies?.[item]}%`).join(' · '),
+          ),
+        ),
+      )
+    return lines
+  }
+
   private body(): ReportBody {
     const supplies: Partial<Record<Supply, number>> = {}
-    // only the levels moved just now: an untouched one may be hours old
-    for (const [item, slider] of this.supplies)
-      if (slider.touched()) supplies[item] = slider.value()
+    // only the levels set just now: an untouched one may be hours old, and one never reported
+    // has no level to send
+    for (const [item, picker] of this.supplies) {
+      const level = picker.value()
+      if (picker.touched() && level !== null) supplies[item] = level
+    }
     return {
       occupancy: this.occupancy!.value(),
       ...(this.chargers ? { charging_points_in_use: this.chargers.value() } : {}),
@@ -190,7 +234,19 @@ export class ReportForm {
     try {
       const saved = await postReport(station.id, body, key)
       this.pending = null
-      this.outcome = { kind: 'saved', at: saved.status.reported_at ?? new Date().toISOString() }
+      // a supply low now and not before: the report opened its alert
+      const opened = SUPPLIES.filter(
+        (item) =>
+          body.supplies?.[item] !== undefined &&
+          saved.status.supplies[item]?.low &&
+          !station.status.supplies[item]?.low,
+      )
+      this.outcome = {
+        kind: 'saved',
+        at: saved.status.reported_at ?? new Date().toISOString(),
+        sent: body,
+        opened,
+      }
       this.station = saved
       this.edited = false
       this.build()

@@ -130,10 +130,17 @@ const zh = {
   chargersHint: (all: number) => `共 ${all} 个`,
   decrease: '减少',
   increase: '增加',
+  decreaseBy: (n: number) => `减少 ${n}%`,
+  increaseBy: (n: number) => `增加 ${n}%`,
   supplyLevels: '物资余量',
+  supplyNotReported: '还没有上报过',
+  supplyLastReported: '上次上报的余量',
+  supplyInReport: '本次上报',
   submitReport: '提交上报',
   submitting: '正在提交…',
-  reportSaved: (time: string) => `已上报（${time}）`,
+  reportSaved: (time: string) => `已于 ${time} 上报`,
+  sentItem: (label: string, value: string) => `${label} ${value}`,
+  alertOpened: (items: string) => `新的物资不足提醒：${items}`,
   reportRetry: '网络不稳定，没有提交成功。请重试，不会重复上报。',
   reportRejected: '上报没有被接受：',
   sessionExpired: '登录已过期，请重新登录。',
@@ -528,10 +535,17 @@ const en: Messages = {
   chargersHint: (all) => `${all} in all`,
   decrease: 'Fewer',
   increase: 'More',
+  decreaseBy: (n) => `${n}% less`,
+  increaseBy: (n) => `${n}% more`,
   supplyLevels: 'Supplies left',
+  supplyNotReported: 'Not reported yet',
+  supplyLastReported: 'As last reported',
+  supplyInReport: 'In this report',
   submitReport: 'Send report',
   submitting: 'Sending…',
-  reportSaved: (time) => `Report sent (${time})`,
+  reportSaved: (time) => `Reported at ${time}`,
+  sentItem: (label, value) => `${label}: ${value}`,
+  alertOpened: (items) => `New low-stock alert: ${items}`,
   reportRetry: 'The connection failed before the report was confirmed. Retry: it is sent once.',
   reportRejected: 'The report was not accepted: ',
   sessionExpired: 'Your session has ended; sign in again.',
@@ -861,9 +875,13 @@ export function timeAgo(iso: string, now = Date.now()): string {
   return t().justNow
 }
 
-/** "21:58": the time of day, for "as of" notes. */
-export function clockTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' })
+/** "14:05": the time of day, for "as of" notes and what just happened. */
+export function timeOfDay(iso: string): string {
+  return new Date(iso).toLocaleTimeString(locale(), {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  })
 }
 
 /** A report time in full, for tooltips and history rows. */

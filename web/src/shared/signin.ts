@@ -50,7 +50,10 @@ export class SignInForm {
       error.setAttribute('role', 'alert')
       this.element.append(error)
     }
-    username.focus()
+    // each view puts the form on the page just after rendering it: focus it once it is there
+    queueMicrotask(() => {
+      if (username.isConnected) username.focus()
+    })
   }
 
   private async submit(username: string, password: string): Promise<void> {
