@@ -217,7 +217,7 @@ export class Imports implements Section {
       el('h3', '', a.demandTitle),
       el('p', 'muted', a.demandIntro),
       el('div', 'admin-row', field(a.file, file), field(a.dataset, dataset)),
-      field('', mode),
+      field(a.importMode, mode),
       el('div', 'admin-actions', submit),
       note,
     )
