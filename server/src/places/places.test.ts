@@ -115,7 +115,15 @@ describeEachBackend('place search', (db) => {
   })
 
   it('finds a station by its Chinese name, pinyin in full and by initials, any case and tone', async () => {
-    for (const q of ['五一广场', 'wuyiguangchang', 'wu yi guang chang', 'WuYiGuangChang', 'Wǔ Yī Guǎngchǎng', 'wygc', 'WYGC']) {
+    for (const q of [
+      '五一广场',
+      'wuyiguangchang',
+      'wu yi guang chang',
+      'WuYiGuangChang',
+      'Wǔ Yī Guǎngchǎng',
+      'wygc',
+      'WYGC',
+    ]) {
       const [first] = await find(q)
       expect(first?.properties, q).toMatchObject({
         kind: 'station',
@@ -186,9 +194,15 @@ describeEachBackend('place search', (db) => {
     expect(names(await find('火车站环卫驿站'))).not.toContain('长沙火车站环卫驿站')
 
     // a write that bypasses the API (an import, another server) is seen too
-    await db().knex('stations').where({ id }).update({ state: 'retired', updated_at: db().knex.fn.now() })
+    await db()
+      .knex('stations')
+      .where({ id })
+      .update({ state: 'retired', updated_at: db().knex.fn.now() })
     expect(names(await find('橘子洲头暖心驿站'))).not.toContain('橘子洲头暖心驿站')
-    await db().knex('stations').where({ id }).update({ state: 'active', updated_at: db().knex.fn.now() })
+    await db()
+      .knex('stations')
+      .where({ id })
+      .update({ state: 'active', updated_at: db().knex.fn.now() })
     expect(names(await find('橘子洲头暖心驿站'))[0]).toBe('橘子洲头暖心驿站')
   })
 
@@ -218,7 +232,10 @@ describeEachBackend('place search', (db) => {
       const res = await request(app).get('/api/v1/places').query(query)
       expect(res.status, JSON.stringify(query).slice(0, 80)).toBe(400)
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
-      expect(res.body.errors.map((e: { path: string }) => e.path), JSON.stringify(query).slice(0, 80)).toContain(path)
+      expect(
+        res.body.errors.map((e: { path: string }) => e.path),
+        JSON.stringify(query).slice(0, 80),
+      ).toContain(path)
     }
     expect(await find('x'.repeat(64))).toBeInstanceOf(Array)
   })
@@ -288,7 +305,9 @@ function describeTianditu(db: () => import('../db/knex.ts').Database) {
   })
 
   it('answers with ours alone when Tianditu fails, refuses or is slow', async () => {
-    const ours = placesResponse.parse((await request(testApp(db())).get('/api/v1/places').query({ q: '五一广场' })).body)
+    const ours = placesResponse.parse(
+      (await request(testApp(db())).get('/api/v1/places').query({ q: '五一广场' })).body,
+    )
     for (const mode of ['error', 'garbage', 'slow'] as const) {
       standIn.setMode(mode)
       const started = Date.now()

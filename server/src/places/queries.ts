@@ -62,7 +62,9 @@ export function stationPlaces(knex: Knex): Promise<StationPlaceRow[]> {
  * hold no boundaries: the stations stand in for them, as in the coverage summary.
  */
 export async function regionPlaces(knex: Knex): Promise<RegionPlaceRow[]> {
-  const { rows } = await knex.raw<{ rows: (Omit<RegionPlaceRow, 'bbox'> & Record<string, number>)[] }>(`
+  const { rows } = await knex.raw<{
+    rows: (Omit<RegionPlaceRow, 'bbox'> & Record<string, number>)[]
+  }>(`
     WITH regions AS (
       SELECT province, city, coalesce(district, '') AS district,
              ST_Collect(location::geometry) AS points

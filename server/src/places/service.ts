@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers/promises'
-import Fuse, { type FuseResult } from 'fuse.js'
+import Fuse from 'fuse.js'
 import { pinyin } from 'pinyin-pro'
 import type { Knex } from 'knex'
 import type { Bbox } from '../../../contract/bbox.ts'
@@ -99,8 +99,13 @@ function regionFeature(r: RegionPlaceRow): PlaceFeature {
 
 /** Converting names to pinyin takes a while: let requests in between every so many. */
 const BUILD_SLICE = 500
-/** How much a kind of place counts against it in `search`: a tie is decided by kind. */
+// How `search` ranks: a tier (0 to 3 exact, from 4 fuzzy) decides, then the kind of place,
+// then a name's length and the distance from `near`.
+const FUZZY_TIER = 4
 const KIND_WEIGHT = 0.2
+const LENGTH_WEIGHT = 0.001
+/** Longer queries are matched exactly (they are pasted more than typed). */
+const MAX_FUZZY_LENGTH = 24
 /** At most this much is added for distance from `near`, half of it at NEAR_SCALE_KM. */
 const NEAR_WEIGHT = 0.15
 const NEAR_SCALE_KM = 20
@@ -114,6 +119,7 @@ export interface SearchOptions {
 /** An index of our places, built once from the database. */
 export class PlaceSet {
   private constructor(
+    private readonly entries: Entry[],
     private readonly fuse: Fuse<Entry>,
     readonly extent: Bbox | null,
     readonly size: number,
@@ -123,8 +129,7 @@ export class PlaceSet {
     const entries = regions.map((r) => entry(regionFeature(r)))
     for (let i = 0; i < stations.length; i += BUILD_SLICE) {
       if (i) await setImmediate()
-      for (const s of stations.slice(i, i + BUILD_SLICE))
-        entries.push(entry(stationFeature(s), s))
+      for (const s of stations.slice(i, i + BUILD_SLICE)) entries.push(entry(stationFeature(s), s))
     }
     const fuse = new Fuse(entries, {
       keys: [
@@ -132,7 +137,6 @@ export class PlaceSet {
         { name: 'pinyin', weight: 1 },
         { name: 'initials', weight: 0.7 },
         { name: 'code', weight: 1 },
-        { name: 'address', weight: 0.4 },
       ],
       includeScore: true,
       // a place's name may match anywhere in it, with one wrong or missing character in four
@@ -148,27 +152,29 @@ export class PlaceSet {
           Math.max(...cities.map((c) => c.bbox[3])),
         ]
       : null
-    return new PlaceSet(fuse, extent, entries.length)
+    return new PlaceSet(entries, fuse, extent, entries.length)
   }
 
   /**
    * Best match first: a name (or its pinyin, initials, code) equal to the query, then one that
-   * starts with it, then one that holds it, then fuzzy and address matches; within each, cities
-   * before districts before stations, closer matches first and, with `near`, nearer places.
+   * starts with it, then one that holds it, then an address that holds it; only when those are
+   * too few, fuzzy matches (a typo). Within each, cities before districts before stations,
+   * shorter names first and, with `near`, nearer places.
    */
   search(q: string, { limit, near }: SearchOptions): PlaceFeature[] {
     const pattern = normalize(q)
     if (!pattern) return []
-    const cost = ({ item, score }: FuseResult<Entry>) => {
-      const names = [item.name, item.pinyin, item.initials, item.code]
-      const tier = names.includes(pattern)
-        ? 0
-        : names.some((n) => n.startsWith(pattern))
-          ? 1
-          : names.some((n) => n.includes(pattern))
-            ? 2
-            : 3
-      let c = tier + KIND_WEIGHT * item.rank + (score ?? 1)
+    const found = new Map<Entry, number>()
+    for (const item of this.entries) {
+      const tier = substringTier(item, pattern)
+      if (tier !== null) found.set(item, tier)
+    }
+    // Fuzzy matching costs far more than the rest, and more the longer the query.
+    if (found.size < limit && pattern.length <= MAX_FUZZY_LENGTH)
+      for (const { item, score } of this.fuse.search(pattern))
+        if (!found.has(item)) found.set(item, FUZZY_TIER + (score ?? 1))
+    const cost = (item: Entry, tier: number) => {
+      let c = tier + KIND_WEIGHT * item.rank + LENGTH_WEIGHT * Math.min(item.name.length, 50)
       if (near) {
         const [lon, lat] = item.feature.geometry.coordinates
         const km = distanceKm(near, { lon, lat })
@@ -176,13 +182,21 @@ export class PlaceSet {
       }
       return c
     }
-    return this.fuse
-      .search(pattern)
-      .map((r) => ({ feature: r.item.feature, cost: cost(r) }))
+    return [...found]
+      .map(([item, tier]) => ({ feature: item.feature, cost: cost(item, tier) }))
       .sort((a, b) => a.cost - b.cost)
       .slice(0, limit)
       .map((r) => r.feature)
   }
+}
+
+function substringTier(item: Entry, pattern: string): number | null {
+  const names = [item.name, item.pinyin, item.initials, item.code]
+  if (names.includes(pattern)) return 0
+  if (names.some((n) => n.startsWith(pattern))) return 1
+  if (names.some((n) => n.includes(pattern))) return 2
+  if (item.address.includes(pattern)) return 3
+  return null
 }
 
 function distanceKm(a: { lon: number; lat: number }, b: { lon: number; lat: number }): number {

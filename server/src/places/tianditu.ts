@@ -31,7 +31,10 @@ const answer = z.object({
 
 /** "lon,lat" (or "lon lat"), CGCS2000: taken as WGS-84, as Tianditu's own maps do. */
 function parseLonLat(text: string): [number, number] | null {
-  const [lon, lat, extra] = text.trim().split(/[\s,]+/).map(Number)
+  const [lon, lat, extra] = text
+    .trim()
+    .split(/[\s,]+/)
+    .map(Number)
   if (extra !== undefined || !Number.isFinite(lon) || !Number.isFinite(lat)) return null
   if (Math.abs(lon!) > 180 || Math.abs(lat!) > 90) return null
   return [lon!, lat!]
