@@ -13,7 +13,7 @@ const SHOTS = process.env.PLACE_SEARCH_SHOTS
 async function openPlanner(browser: Browser, url: string, viewport = DESKTOP) {
   const { page, errors } = await openPage(browser, `${url}/planner`, { viewport })
   await signInPage(page, 'planner')
-  await page.locator('#map[data-ready="true"]').waitFor({ timeout: 20_000 })
+  await page.locator('#map[data-ready="true"]').waitFor({ timeout: 45_000 })
   return { page, errors }
 }
 
@@ -73,10 +73,11 @@ describeEachBackend('place search in the planner, in a real browser', (db) => {
       expect(await box.inputValue()).toBe(far.name)
       expect(await box.getAttribute('aria-expanded')).toBe('false')
       // the map moved: the chosen station is drawn (selected) inside the view
-      await page.locator(`#map[data-selected-station^="${far.id}:"]`).waitFor({ timeout: 20_000 })
+      await page.locator(`#map[data-selected-station^="${far.id}:"]`).waitFor({ timeout: 45_000 })
       expect(unexpected(errors)).toEqual([])
       await page.context().close()
     },
+    120_000,
   )
 
   it.skipIf(!hasBrowser)(
@@ -101,21 +102,28 @@ describeEachBackend('place search in the planner, in a real browser', (db) => {
       expect(unexpected(errors)).toEqual([])
       await page.context().close()
     },
+    120_000,
   )
 
-  it.skipIf(!hasBrowser)('fits a 390 px phone: 44 px targets, nothing off screen', async () => {
-    const { page, errors } = await openPlanner(browser, server.url, PHONE)
-    const box = input(page)
-    await box.fill('yuelu')
-    await options(page).first().waitFor()
-    expect(await options(page).first().locator('.place-name').textContent()).toBe('岳麓区')
-    expect(await layoutProblems(page, ['.place-search-input', '.place-search-option'])).toEqual([])
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/place-search-phone.png` })
-    await options(page).first().click()
-    expect(await box.inputValue()).toBe('岳麓区')
-    expect(await options(page).first().isVisible()).toBe(false)
-    if (SHOTS) await page.screenshot({ path: `${SHOTS}/place-search-phone-picked.png` })
-    expect(unexpected(errors)).toEqual([])
-    await page.context().close()
-  })
+  it.skipIf(!hasBrowser)(
+    'fits a 390 px phone: 44 px targets, nothing off screen',
+    async () => {
+      const { page, errors } = await openPlanner(browser, server.url, PHONE)
+      const box = input(page)
+      await box.fill('yuelu')
+      await options(page).first().waitFor()
+      expect(await options(page).first().locator('.place-name').textContent()).toBe('岳麓区')
+      expect(await layoutProblems(page, ['.place-search-input', '.place-search-option'])).toEqual(
+        [],
+      )
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/place-search-phone.png` })
+      await options(page).first().click()
+      expect(await box.inputValue()).toBe('岳麓区')
+      expect(await options(page).first().isVisible()).toBe(false)
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/place-search-phone-picked.png` })
+      expect(unexpected(errors)).toEqual([])
+      await page.context().close()
+    },
+    120_000,
+  )
 })
