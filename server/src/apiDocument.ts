@@ -11,6 +11,7 @@ import { registerUsersApi } from './users/schema.ts'
 import { registerAuditApi } from './audit/schema.ts'
 import { registerImportsApi } from './imports/schema.ts'
 import { registerOperationsApi } from './operations/schema.ts'
+import { registerPlacesApi } from './places/schema.ts'
 
 /** The API's OpenAPI document, built from each feature's zod schemas. */
 export function apiDocument() {
@@ -26,6 +27,7 @@ export function apiDocument() {
     registerAuditApi,
     registerImportsApi,
     registerOperationsApi,
+    registerPlacesApi,
   ])
 }
 

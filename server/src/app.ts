@@ -34,6 +34,7 @@ import { userRoutes } from './users/routes.ts'
 import { importRoutes } from './imports/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { operationsRoutes } from './operations/routes.ts'
+import { placeRoutes } from './places/routes.ts'
 
 export interface AppDeps {
   db: Database
@@ -135,6 +136,7 @@ export function createApp(deps: AppDeps) {
   api.use(userRoutes(knex, live))
   api.use(auditRoutes(knex))
   api.use(operationsRoutes(knex, rules))
+  api.use(placeRoutes(knex, config, (err) => logger.warn({ err }, 'Tianditu place search failed')))
   api.use(methodNotAllowed(api))
   api.use(notFoundHandler)
   app.use('/api/v1', api)

@@ -188,6 +188,25 @@ export const configSchema = z.object({
     .url()
     .optional()
     .describe('MapLibre basemap style URL; unset uses the bundled offline style'),
+  TIANDITU_KEY: z
+    .string()
+    .regex(/^[0-9A-Za-z]{8,64}$/, 'must be the key (tk) from the Tianditu console')
+    .optional()
+    .describe(
+      'Tianditu key (天地图 tk): its basemap, and its place search after ours (a server-side key)',
+    ),
+  TIANDITU_API_URL: z
+    .string()
+    .url()
+    .default('https://api.tianditu.gov.cn')
+    .describe("Tianditu's web services; place search asks <this>/v2/search"),
+  TIANDITU_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(10_000)
+    .default(1500)
+    .describe('How long place search waits for Tianditu before answering with our places alone'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -17,6 +17,7 @@ import { button, el } from '../shared/dom.ts'
 import { onLangChange, t } from '../shared/i18n.ts'
 import { StationMap, type LngLat } from '../shared/map.ts'
 import { makeSheet, type Sheet } from '../shared/sheet.ts'
+import { placeSearch, showPlace, viewArea } from '../shared/placeSearch.ts'
 import { Cities } from './cities.ts'
 import { Controls } from './controls.ts'
 import { download, gapsCsv, gapsGeoJson, suggestionsCsv, suggestionsGeoJson } from './export.ts'
@@ -216,6 +217,11 @@ class Workspace {
     this.layers = new PlannerLayers(this.map.map, mapContainer)
     this.layers.setArea(this.params.bbox)
     overlays.append(this.layers.legend)
+    const search = placeSearch({
+      onPick: (place) => showPlace(this.map, place),
+      area: () => viewArea(this.map),
+    })
+    overlays.prepend(search.element)
 
     const analysable = () => (invalidFields(this.params).length ? null : this.coverage())
     const unauthorised = (err: unknown) => this.unauthorised(err)

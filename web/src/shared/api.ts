@@ -12,6 +12,7 @@ import type { meta } from '../../../server/src/meta/schema.ts'
 import type { busyHour, ReportBody, statusReport } from '../../../server/src/reports/schema.ts'
 import type { createRequestBody, stationRequestPage } from '../../../server/src/requests/schema.ts'
 import type { station } from '../../../server/src/stations/schema.ts'
+import type { placeFeature } from '../../../server/src/places/schema.ts'
 import { DEFAULT_DATASET, type TravelMode } from '../../../contract/coverage.ts'
 import type { Amenity } from '../../../contract/vocabulary.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
@@ -67,6 +68,27 @@ interface RequestOptions {
   body?: unknown
   headers?: Record<string, string>
   timeoutMs?: number
+  /** Aborts the request (a newer one replaced it); it then fails as a NetworkError. */
+  signal?: AbortSignal
+}
+
+/** Aborts after `ms` or with `signal` (AbortSignal.any is too new for many phones). */
+function timeoutOr(ms: number, signal?: AbortSignal): AbortSignal {
+  if (!signal) return AbortSignal.timeout(ms)
+  const controller = new AbortController()
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('timed out', 'TimeoutError')),
+    ms,
+  )
+  signal.addEventListener(
+    'abort',
+    () => {
+      clearTimeout(timer)
+      controller.abort(signal.reason)
+    },
+    { once: true },
+  )
+  return controller.signal
 }
 
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
@@ -79,7 +101,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       credentials: 'same-origin',
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      signal: timeoutOr(opts.timeoutMs ?? 10_000, opts.signal),
     })
   } catch (err) {
     throw new NetworkError(`${opts.method ?? 'GET'} ${path}: ${String(err)}`)
@@ -172,6 +194,21 @@ export async function getNearest(
     `${API}/stations/nearest?${nearestQuery(at, filters, limit)}`,
   )
   return res.results
+}
+
+export type Place = z.output<typeof placeFeature>
+
+/** Places named like `q`, best first; `area` (the view) ranks nearer ones first among equals. */
+export async function getPlaces(
+  q: string,
+  opts: { limit: number; area?: Bounds | null; signal?: AbortSignal },
+): Promise<Place[]> {
+  const query = new URLSearchParams({ q, limit: String(opts.limit) })
+  if (opts.area) query.set('bbox', opts.area.map((v) => v.toFixed(5)).join(','))
+  const res = await request<{ features: Place[] }>(`${API}/places?${query}`, {
+    signal: opts.signal,
+  })
+  return res.features
 }
 
 /** `key` (Idempotency-Key) makes a resend of the same request record it once. */

@@ -1,6 +1,7 @@
 import { AMENITY_LABELS_ZH, type Availability, type Supply } from '../../../contract/vocabulary.ts'
 import type { TravelMode } from './api.ts'
 import type { LiveState } from './live.ts'
+import type { PlaceKind } from '../../../server/src/places/schema.ts'
 
 export type Lang = 'zh' | 'en'
 
@@ -45,6 +46,15 @@ const zh = {
   } satisfies Record<LiveState, string>,
   liveTitle: '空位和物资状态会实时更新',
   sheetToggle: '展开或收起列表',
+  places: {
+    label: '搜索地点',
+    placeholder: '驿站、地址、区县或城市，可输拼音',
+    kinds: { city: '城市', district: '区县', station: '驿站', tianditu: '天地图' },
+    searching: '正在搜索…',
+    noMatches: '没有找到匹配的地点',
+    failed: '暂时无法搜索，请稍后再试',
+    found: (n: number) => `找到 ${n} 个地点，用上下方向键选择`,
+  } satisfies { kinds: Record<PlaceKind, string> } & Record<string, unknown>,
   // courier
   locate: '定位我附近的驿站',
   locating: '正在定位…',
@@ -433,6 +443,15 @@ const en: Messages = {
   },
   liveTitle: 'Seats and supplies update live',
   sheetToggle: 'Show or hide the list',
+  places: {
+    label: 'Search places',
+    placeholder: 'Station, address, district or city',
+    kinds: { city: 'City', district: 'District', station: 'Station', tianditu: 'Tianditu' },
+    searching: 'Searching…',
+    noMatches: 'No matching places',
+    failed: 'Search is unavailable right now; try again later',
+    found: (n: number) => `${n} ${n === 1 ? 'place' : 'places'} found; choose with the arrow keys`,
+  },
   locate: 'Find stations near me',
   locating: 'Finding you…',
   orTapMap: 'or tap anywhere on the map',
