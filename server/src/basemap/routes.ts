@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Router } from 'express'
 import type { Config } from '../config.ts'
-import { HttpError } from '../errors.ts'
+import { HttpError, notFound } from '../errors.ts'
 
 /** Where the configured PMTiles file is served; the web reads it with range requests. */
 export const BASEMAP_PATH = '/basemap'
@@ -30,12 +30,16 @@ export function basemapRoutes(config: Config) {
   if (!file) return router
   const name = path.basename(file)
   router.get(`${BASEMAP_PATH}/:name`, (req, res, next) => {
-    if (req.params.name !== name) return next()
-    // The versioned URL from meta never changes content; an unversioned one may.
+    if (req.params.name !== name) return next(notFound(`No basemap ${req.params.name}`))
+    // The versioned URL from meta never changes content; an unversioned one may. Its tiles are
+    // compressed already, and a range counts the file's own bytes: no-transform, for proxies
+    // and for our own compression alike.
     const current = req.query.v === fileVersion(file)
     res.setHeader(
       'Cache-Control',
-      current ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate',
+      current
+        ? 'public, max-age=31536000, immutable, no-transform'
+        : 'public, max-age=0, must-revalidate, no-transform',
     )
     res.type('application/octet-stream')
     res.sendFile(
