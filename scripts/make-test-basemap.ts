@@ -47,7 +47,7 @@ const line = (coordinates: Position[]): Feature['geometry'] => ({
 })
 const round = (v: number) => Math.round(v * 1e6) / 1e6
 
-const MAJOR_EAST_WEST = ['营盘路', '五一大道', '人民路', '劳动路', '湘府路', '城南路']
+const MAJOR_EAST_WEST = ['城南路', '人民路', '劳动路', '五一大道', '湘府路', '营盘路']
 const MAJOR_NORTH_SOUTH = ['湘江中路', '黄兴路', '蔡锷路', '芙蓉中路', '韶山路', '车站路', '东二环']
 const MINOR_STEMS = ['青石', '桂花', '樟树', '竹园', '梅溪', '杏林', '松柏', '荷塘', '枫林']
 const NEIGHBOURHOODS = ['五一广场', '袁家岭', '东塘', '侯家塘', '南门口', '藩城堤', '朝阳', '窑岭']

@@ -37,7 +37,7 @@ import {
   type LiveFeatureState,
   type StationTileProperties,
 } from './stations.ts'
-import { LABELS_SOURCE, OUTLINE_SOURCE, offlineStyle } from './style.ts'
+import { LABELS_SOURCE, OUTLINE_SOURCE, PLACE_LABEL_LAYERS, offlineStyle } from './style.ts'
 
 setWorkerUrl(workerUrl)
 
@@ -76,6 +76,8 @@ export class StationMap {
   private selected: number | null = null
   private point: { at: LngLat; kind: PointKind } | null = null
   private settle: ReturnType<typeof setTimeout> | undefined
+  /** The basemap's street lines and its labels, for `describe`. */
+  private basemapLayers = { roads: [] as string[], labels: [] as string[] }
   /** When set, a tap anywhere (on a station too) picks a place rather than a station. */
   pickPlaces = false
   /** Screen space covered by other parts of the page (a bottom sheet), kept clear when moving. */
@@ -113,6 +115,7 @@ export class StationMap {
     const labels = getPlaceLabels()
     // every style (the configured one, or the offline one after a fallback) gets our layers on top
     map.on('style.load', () => {
+      this.findBasemapLayers()
       this.addLayers()
       void outline.then((feature) => showOutline(map, feature))
       void labels.then((data) => showLabels(map, data))
@@ -199,6 +202,8 @@ export class StationMap {
     if (map.getSource(STATIONS_SOURCE)) return
     map.addSource(STATIONS_SOURCE, stationsSource())
     map.addLayer(stationsLayer())
+    // a city's stations crowd round the very point its name is written at: names above the dots
+    for (const id of PLACE_LABEL_LAYERS) if (map.getLayer(id)) map.moveLayer(id)
     map.addLayer(selectedLayer(this.selected))
     map.addSource(POINT_SOURCE, { type: 'geojson', data: this.pointData() })
     map.addLayer({
@@ -257,13 +262,34 @@ export class StationMap {
     return area[0] < area[2] && area[1] < area[3] ? area : null
   }
 
-  /** Read by the browser tests: readiness, how many stations are drawn, the selected one's state. */
+  private findBasemapLayers(): void {
+    const layers = this.map.getStyle().layers
+    this.basemapLayers = {
+      roads: layers
+        .filter((l) => l.type === 'line' && 'source-layer' in l && l['source-layer'] === 'roads')
+        .map((l) => l.id),
+      labels: layers.filter((l) => l.type === 'symbol').map((l) => l.id),
+    }
+  }
+
+  /**
+   * Read by the browser tests: readiness, how many stations and streets are drawn, the names the
+   * basemap wrote, the selected station's state.
+   */
   private describe(): void {
     const data = this.container.dataset
     data.ready = 'true'
     data.renderedStations = String(
       this.map.queryRenderedFeatures({ layers: [STATIONS_LAYER] }).length,
     )
+    const { roads, labels } = this.basemapLayers
+    data.renderedRoads = String(
+      roads.length ? this.map.queryRenderedFeatures({ layers: roads }).length : 0,
+    )
+    const names = labels.length
+      ? this.map.queryRenderedFeatures({ layers: labels }).map((f) => f.properties.name as string)
+      : []
+    data.renderedNames = [...new Set(names)].filter(Boolean).sort().join(' ')
     if (this.selected === null) return
     const [feature] = this.map.queryRenderedFeatures({ layers: [SELECTED_LAYER] })
     if (feature) data.selectedStation = describeFeature(feature)

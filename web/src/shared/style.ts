@@ -2,8 +2,9 @@ import type { StyleSpecification } from '@maplibre/maplibre-gl-style-spec'
 
 export const OUTLINE_SOURCE = 'outline'
 export const LABELS_SOURCE = 'place-labels'
-export const CITY_LABELS_LAYER = 'place-city'
-export const DISTRICT_LABELS_LAYER = 'place-district'
+const CITY_LABELS_LAYER = 'place-city'
+const DISTRICT_LABELS_LAYER = 'place-district'
+export const PLACE_LABEL_LAYERS = [DISTRICT_LABELS_LAYER, CITY_LABELS_LAYER]
 /** Below this zoom only cities are named; the districts would crowd each other out. */
 const DISTRICTS_FROM_ZOOM = 8.5
 
@@ -16,7 +17,7 @@ const empty = { type: 'FeatureCollection' as const, features: [] }
  * the label points arrive later (see map.ts): a failed request costs only them.
  */
 export function offlineStyle(): StyleSpecification {
-  const halo = { 'text-halo-color': '#fbfaf5', 'text-halo-width': 1.5, 'text-halo-blur': 0.5 }
+  const halo = { 'text-halo-color': '#fbfaf5', 'text-halo-width': 2, 'text-halo-blur': 0.5 }
   return {
     version: 8,
     name: 'Yizhan offline',
@@ -66,7 +67,9 @@ export function offlineStyle(): StyleSpecification {
         layout: {
           'text-field': ['get', 'name'],
           'text-font': ['Noto Sans Bold'],
-          'text-size': ['interpolate', ['linear'], ['zoom'], 5, 12, 8, 16, 12, 20],
+          'text-size': ['interpolate', ['linear'], ['zoom'], 5, 13, 8, 16, 12, 20],
+          // 湘西土家族苗族自治州 on two lines
+          'text-max-width': 6,
           'symbol-sort-key': ['-', ['get', 'stations']],
           'text-padding': 4,
         },
