@@ -28,6 +28,7 @@ import { tileRoutes } from './tiles/routes.ts'
 import { healthRoutes } from './health/routes.ts'
 import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
+import { basemapOrigins, basemapRoutes } from './basemap/routes.ts'
 import { coverageRoutes } from './coverage/routes.ts'
 import { stationRequestRoutes } from './requests/routes.ts'
 import { userRoutes } from './users/routes.ts'
@@ -68,11 +69,17 @@ function cacheHeaders(res: http.ServerResponse, file: string) {
   res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
 }
 
-/** Text and vector tiles (protobuf, which compresses to a quarter), as the library would. */
+/**
+ * Text and vector tiles (protobuf, which compresses to a quarter), as the library would; never
+ * a range of a file, whose Content-Range counts the file's own bytes.
+ */
 const compressible = (req: Request, res: Response) =>
-  /^application\/(vnd\.mapbox-vector-tile|x-protobuf)/.test(
+  !req.headers.range &&
+  !res.getHeader('Content-Range') &&
+  (/^application\/(vnd\.mapbox-vector-tile|x-protobuf)/.test(
     String(res.getHeader('Content-Type')),
-  ) || compression.filter(req, res)
+  ) ||
+    compression.filter(req, res))
 
 export function createApp(deps: AppDeps) {
   const { db, config } = deps
@@ -83,7 +90,7 @@ export function createApp(deps: AppDeps) {
   const metrics = createMetrics({ knex, liveConnections: () => live.connectionCount })
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
-  const basemapOrigin = config.MAP_STYLE_URL ? [new URL(config.MAP_STYLE_URL).origin] : []
+  const basemapOrigin = basemapOrigins(config)
 
   const app = express()
   app.disable('x-powered-by')
@@ -109,6 +116,7 @@ export function createApp(deps: AppDeps) {
   app.use(metrics.middleware)
   app.use(compression({ filter: compressible }))
   app.use(healthRoutes(knex, metrics.registry, config.METRICS_TOKEN))
+  app.use(basemapRoutes(config))
 
   const openapi = apiDocument()
   const api = express.Router()

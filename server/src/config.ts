@@ -1,4 +1,15 @@
+import fs from 'node:fs'
 import { z } from 'zod'
+
+export const BASEMAPS = ['offline', 'tianditu', 'pmtiles', 'osm', 'style'] as const
+export type BasemapKind = (typeof BASEMAPS)[number]
+
+/** What each basemap needs besides BASEMAP itself. */
+const BASEMAP_NEEDS = {
+  tianditu: 'TIANDITU_KEY',
+  pmtiles: 'PMTILES_FILE',
+  style: 'MAP_STYLE_URL',
+} as const
 
 /** Every environment variable the server reads, with its default and meaning. */
 export const configSchema = z.object({
@@ -183,18 +194,41 @@ export const configSchema = z.object({
     .max(1 << 30)
     .default(8 << 20)
     .describe('A live client that leaves more than this unread is disconnected'),
-  MAP_STYLE_URL: z
-    .string()
-    .url()
-    .optional()
-    .describe('MapLibre basemap style URL; unset uses the bundled offline style'),
-  TIANDITU_KEY: z
-    .string()
-    .regex(/^[0-9A-Za-z]{8,64}$/, 'must be the key (tk) from the Tianditu console')
+  BASEMAP: z
+    .enum(BASEMAPS)
     .optional()
     .describe(
-      'Tianditu key (天地图 tk): its basemap, and its place search after ours (a server-side key)',
+      'Basemap under the stations: offline (bundled, no streets), tianditu, pmtiles, osm or style; default style when MAP_STYLE_URL is set, else offline',
     ),
+  TIANDITU_KEY: z
+    .string()
+    .regex(/^[0-9A-Za-z]{16,64}$/, 'must be a Tianditu key (letters and digits)')
+    .optional()
+    .describe(
+      'Tianditu key (console.tianditu.gov.cn): the basemap for BASEMAP=tianditu, and its place search after ours',
+    ),
+  PMTILES_FILE: z
+    .string()
+    .regex(/\.pmtiles$/, 'must name a .pmtiles file')
+    .optional()
+    .describe('A Protomaps basemap extract for BASEMAP=pmtiles, served at /basemap/<file name>'),
+  OSM_TILE_URL: z
+    .string()
+    .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png')
+    .refine(
+      (u) =>
+        URL.canParse(u.replace(/[{}]/g, '')) && ['{z}', '{x}', '{y}'].every((t) => u.includes(t)),
+      'must be an http(s) URL with {z}, {x} and {y}',
+    )
+    .describe("Raster tiles for BASEMAP=osm (mind the tile server's usage policy)"),
+  OSM_ATTRIBUTION: z
+    .string()
+    .default('© OpenStreetMap contributors')
+    .describe('Credit shown on the map for BASEMAP=osm tiles'),
+  MAP_STYLE_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('MapLibre style URL for BASEMAP=style; the offline style replaces it if unreachable'),
   TIANDITU_API_URL: z
     .string()
     .url()
@@ -236,8 +270,9 @@ export const configSchema = z.object({
     .describe('Statement timeout for one coverage analysis (gaps, suggestions, summary, what-if)'),
 })
 
-export type Config = Omit<z.output<typeof configSchema>, 'COOKIE_SECURE'> & {
+export type Config = Omit<z.output<typeof configSchema>, 'COOKIE_SECURE' | 'BASEMAP'> & {
   COOKIE_SECURE: boolean
+  BASEMAP: BasemapKind
 }
 
 export class ConfigError extends Error {}
@@ -250,9 +285,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
-  const { COOKIE_SECURE, ...rest } = parsed.data
+  const { COOKIE_SECURE, BASEMAP, ...rest } = parsed.data
+  const basemap = BASEMAP ?? (rest.MAP_STYLE_URL ? 'style' : 'offline')
+  const problem = basemapProblem(basemap, rest)
+  if (problem) throw new ConfigError(`Invalid configuration:\n  BASEMAP: ${problem}`)
   return {
     ...rest,
+    BASEMAP: basemap,
     COOKIE_SECURE: COOKIE_SECURE ? COOKIE_SECURE === 'true' : rest.NODE_ENV === 'production',
   }
+}
+
+function basemapProblem(
+  basemap: BasemapKind,
+  c: Partial<Record<(typeof BASEMAP_NEEDS)[keyof typeof BASEMAP_NEEDS], string>>,
+): string | null {
+  if (basemap === 'offline' || basemap === 'osm') return null
+  const needed = BASEMAP_NEEDS[basemap]
+  const value = c[needed]
+  if (!value) return `${basemap} needs ${needed}`
+  if (basemap === 'pmtiles') {
+    try {
+      if (!fs.statSync(value).isFile()) return `PMTILES_FILE ${value} is not a file`
+    } catch {
+      return `PMTILES_FILE ${value} cannot be read`
+    }
+  }
+  return null
 }

@@ -412,3 +412,31 @@ export async function outline(knex: Knex) {
     .first()
   return { type: 'Feature' as const, properties: {}, geometry: row?.geometry ?? null }
 }
+
+/**
+ * A label point for each city and each district the stations name, at the geometric median of
+ * their stations (a few far-off or misfiled stations barely move it), most stations first.
+ */
+export async function placeLabels(knex: Knex) {
+  const { rows } = await knex.raw(
+    `SELECT level, name, city, stations,
+            ST_AsGeoJSON(ST_GeometricMedian(points), 5)::json AS geometry
+       FROM (SELECT 'city' AS level, city AS name, city, count(*)::int AS stations,
+                    ST_Collect(location::geometry) AS points
+               FROM stations WHERE state <> 'retired' AND city <> '' GROUP BY city
+             UNION ALL
+             SELECT 'district', district, city, count(*)::int, ST_Collect(location::geometry)
+               FROM stations WHERE state <> 'retired' AND district <> '' GROUP BY city, district) p
+      ORDER BY level, stations DESC, name`,
+  )
+  return {
+    type: 'FeatureCollection' as const,
+    features: rows.map(
+      (r: { level: string; name: string; city: string; stations: number; geometry: unknown }) => ({
+        type: 'Feature' as const,
+        properties: { level: r.level, name: r.name, city: r.city, stations: r.stations },
+        geometry: r.geometry,
+      }),
+    ),
+  }
+}

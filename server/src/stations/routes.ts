@@ -11,7 +11,14 @@ import {
   nearestQuery,
   updateStationBody,
 } from './schema.ts'
-import { adminStationPage, findById, findInBbox, findNearest, outline } from './queries.ts'
+import {
+  adminStationPage,
+  findById,
+  findInBbox,
+  findNearest,
+  outline,
+  placeLabels,
+} from './queries.ts'
 import { createStationAs, updateStationAs } from './service.ts'
 import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
@@ -33,6 +40,11 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
   router.get('/stations/outline', async (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300')
     res.json(await outline(knex))
+  })
+
+  router.get('/stations/labels', async (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300')
+    res.json(await placeLabels(knex))
   })
 
   router.get('/stations', async (req, res) => {

@@ -239,6 +239,27 @@ export const outlineFeature = z.object({
     .meta({ description: 'null when there are no stations' }),
 })
 
+export const placeLabels = z
+  .object({
+    type: z.literal('FeatureCollection'),
+    features: z.array(
+      z.object({
+        type: z.literal('Feature'),
+        properties: z.object({
+          level: z.enum(['city', 'district']),
+          name: z.string().meta({ example: '芙蓉区' }),
+          city: z.string().meta({ example: '长沙市' }),
+          stations: z.number().int().meta({ description: 'Stations it is placed among' }),
+        }),
+        geometry: z.object({
+          type: z.literal('Point'),
+          coordinates: z.tuple([longitude, latitude]).meta({ description: '[lon, lat], WGS-84' }),
+        }),
+      }),
+    ),
+  })
+  .meta({ id: 'PlaceLabels' })
+
 const etagHeader = {
   ETag: {
     description: 'Send it back as If-Match on a report to act only on this status version',
@@ -332,6 +353,23 @@ export function registerStationsApi(registry: OpenAPIRegistry) {
       200: {
         description: 'A GeoJSON Feature',
         content: { 'application/json': { schema: outlineFeature } },
+      },
+      ...problemResponses(503),
+    },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/stations/labels',
+    summary: 'Where to write the names of cities and districts',
+    description:
+      'A point for each city and district named by stations that are not retired, at the ' +
+      'geometric median of their stations, for the offline basemap to label. Cached by ' +
+      'clients for 5 minutes.',
+    tags: ['stations'],
+    responses: {
+      200: {
+        description: 'A GeoJSON FeatureCollection of points',
+        content: { 'application/json': { schema: placeLabels } },
       },
       ...problemResponses(503),
     },

@@ -11,7 +11,7 @@ import type {
 import type { meta } from '../../../server/src/meta/schema.ts'
 import type { busyHour, ReportBody, statusReport } from '../../../server/src/reports/schema.ts'
 import type { createRequestBody, stationRequestPage } from '../../../server/src/requests/schema.ts'
-import type { station } from '../../../server/src/stations/schema.ts'
+import type { placeLabels, station } from '../../../server/src/stations/schema.ts'
 import type { placeFeature } from '../../../server/src/places/schema.ts'
 import { DEFAULT_DATASET, type TravelMode } from '../../../contract/coverage.ts'
 import type { Amenity } from '../../../contract/vocabulary.ts'
@@ -27,7 +27,7 @@ export const HUNAN_BOUNDS: Bounds = [108.8, 24.65, 114.25, 30.1]
 
 type ServerMeta = z.output<typeof meta>
 /** The server's meta, its bounds defaulting to Hunan's when there are no stations. */
-export type Meta = Omit<ServerMeta, 'bounds'> & { bounds: Bounds }
+export type Meta = Omit<ServerMeta, 'bounds' | 'mapStyleUrl'> & { bounds: Bounds }
 
 export type Station = z.output<typeof station>
 export type StationStatus = Station['status']
@@ -47,6 +47,7 @@ export interface NearestFilters {
 export type StationRequestBody = z.input<typeof createRequestBody>
 
 export type Outline = Feature<Polygon | MultiPolygon>
+export type PlaceLabels = z.output<typeof placeLabels>
 
 /** An answer in RFC 9457 problem form (or any other HTTP error, described the same way). */
 export class ProblemError extends Error {
@@ -133,13 +134,34 @@ function isBounds(value: unknown): value is Bounds {
   return w < e && s < n
 }
 
+const BASEMAP_FIELDS = {
+  offline: [],
+  tianditu: ['key'],
+  pmtiles: ['url'],
+  osm: ['tiles', 'attribution'],
+  style: ['url'],
+} as const
+
+/** The basemap meta names, or the offline one when it names none this page knows. */
+function basemapOf(meta: Partial<ServerMeta>): Meta['basemap'] {
+  const b = meta.basemap as Record<string, unknown> | undefined
+  const kind = b?.kind
+  if (typeof kind === 'string' && Object.hasOwn(BASEMAP_FIELDS, kind)) {
+    const fields = BASEMAP_FIELDS[kind as keyof typeof BASEMAP_FIELDS]
+    if (fields.every((f) => typeof b![f] === 'string' && b![f])) return b as Meta['basemap']
+  }
+  // a server from before basemap presets
+  if (typeof meta.mapStyleUrl === 'string' && meta.mapStyleUrl)
+    return { kind: 'style', url: meta.mapStyleUrl }
+  return { kind: 'offline' }
+}
+
 /** The server's meta, or null when it cannot be had (the map then runs on its defaults). */
 export async function getMeta(): Promise<Meta | null> {
   try {
     const meta = await request<Partial<ServerMeta>>(`${API}/meta`, { timeoutMs: 3_000 })
     return {
-      mapStyleUrl:
-        typeof meta.mapStyleUrl === 'string' && meta.mapStyleUrl ? meta.mapStyleUrl : null,
+      basemap: basemapOf(meta),
       bounds: isBounds(meta.bounds) ? meta.bounds : HUNAN_BOUNDS,
       stations: typeof meta.stations === 'number' ? meta.stations : 0,
     }
@@ -158,6 +180,16 @@ export async function getOutline(): Promise<Outline | null> {
   } catch (err) {
     console.warn(`station outline unavailable: ${String(err)}`)
     return null
+  }
+}
+
+/** Where the offline basemap writes city and district names; none when it cannot be had. */
+export async function getPlaceLabels(): Promise<PlaceLabels> {
+  try {
+    return await request<PlaceLabels>(`${API}/stations/labels`)
+  } catch (err) {
+    console.warn(`place labels unavailable: ${String(err)}`)
+    return { type: 'FeatureCollection', features: [] }
   }
 }
 

@@ -12,7 +12,16 @@ import {
 // MapLibre looks for its worker next to its own module, which bundling moves: point it at the asset
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url'
 import type { FeatureCollection, Point } from 'geojson'
-import { getOutline, HUNAN_BOUNDS, type Bounds, type Meta, type Outline } from './api.ts'
+import {
+  getOutline,
+  getPlaceLabels,
+  HUNAN_BOUNDS,
+  type Bounds,
+  type Meta,
+  type Outline,
+  type PlaceLabels,
+} from './api.ts'
+import { basemapStyle, type Basemap } from './basemap.ts'
 import { onLangChange, t } from './i18n.ts'
 import type { Bbox, StationStatusEvent } from './live.ts'
 import {
@@ -28,7 +37,7 @@ import {
   type LiveFeatureState,
   type StationTileProperties,
 } from './stations.ts'
-import { OUTLINE_SOURCE, offlineStyle } from './style.ts'
+import { LABELS_SOURCE, OUTLINE_SOURCE, PLACE_LABEL_LAYERS, offlineStyle } from './style.ts'
 
 setWorkerUrl(workerUrl)
 
@@ -43,7 +52,6 @@ const AREA_MARGIN = 0.25
 const POINT_SOURCE = 'point'
 const POINT_LAYER = 'point'
 
-type Basemap = 'remote' | 'offline'
 export type LngLat = { lon: number; lat: number }
 /** Where the courier looks from, or where a new station is asked for. */
 export type PointKind = 'search' | 'request'
@@ -68,6 +76,8 @@ export class StationMap {
   private selected: number | null = null
   private point: { at: LngLat; kind: PointKind } | null = null
   private settle: ReturnType<typeof setTimeout> | undefined
+  /** The basemap's street lines and its labels, for `describe`. */
+  private basemapLayers = { roads: [] as string[], labels: [] as string[] }
   /** When set, a tap anywhere (on a station too) picks a place rather than a station. */
   pickPlaces = false
   /** Screen space covered by other parts of the page (a bottom sheet), kept clear when moving. */
@@ -82,10 +92,12 @@ export class StationMap {
   ) {
     this.container = container
     this.extent = meta?.bounds ?? HUNAN_BOUNDS
-    const remoteStyle = meta?.mapStyleUrl ?? null
+    const basemap: Basemap = meta?.basemap ?? { kind: 'offline' }
+    const offline = basemap.kind === 'offline'
     const map = new MapLibreMap({
       container,
-      style: remoteStyle ?? offlineStyle(),
+      // any other basemap is set once built (see loadBasemap)
+      style: offline ? offlineStyle() : undefined,
       bounds: start ?? this.extent,
       fitBoundsOptions: { padding: 8 },
       attributionControl: { compact: true },
@@ -95,19 +107,23 @@ export class StationMap {
     this.map = map
     map.touchZoomRotate.disableRotation()
     map.addControl(new NavigationControl({ showCompass: false }), 'top-right')
-    this.setBasemap(remoteStyle ? 'remote' : 'offline')
+    this.container.dataset.basemap = basemap.kind
     onLangChange(() => map.getCanvas().setAttribute('aria-label', t().mapLabel))
 
+    // only the offline style draws them, but a fallback to it may come at any time
     const outline = getOutline()
-    // every style (the remote one, or the offline one after a fallback) gets our layers on top
+    const labels = getPlaceLabels()
+    // every style (the configured one, or the offline one after a fallback) gets our layers on top
     map.on('style.load', () => {
+      this.findBasemapLayers()
       this.addLayers()
       void outline.then((feature) => showOutline(map, feature))
+      void labels.then((data) => showLabels(map, data))
     })
     // MapLibre's own logging prints minified class names; this says what failed
     const logErrors = () => map.on('error', (e) => console.error(`map: ${e.error.message}`))
-    if (remoteStyle) this.fallBackToOffline(remoteStyle, logErrors)
-    else logErrors()
+    if (offline) logErrors()
+    else this.loadBasemap(basemap, logErrors)
 
     map.on('click', (e) => {
       const station = this.pickPlaces ? null : stationAt(map, e)
@@ -186,6 +202,8 @@ export class StationMap {
     if (map.getSource(STATIONS_SOURCE)) return
     map.addSource(STATIONS_SOURCE, stationsSource())
     map.addLayer(stationsLayer())
+    // a city's stations crowd round the very point its name is written at: names above the dots
+    for (const id of PLACE_LABEL_LAYERS) if (map.getLayer(id)) map.moveLayer(id)
     map.addLayer(selectedLayer(this.selected))
     map.addSource(POINT_SOURCE, { type: 'geojson', data: this.pointData() })
     map.addLayer({
@@ -244,33 +262,51 @@ export class StationMap {
     return area[0] < area[2] && area[1] < area[3] ? area : null
   }
 
-  /** Read by the browser tests: readiness, how many stations are drawn, the selected one's state. */
+  private findBasemapLayers(): void {
+    const layers = this.map.getStyle().layers
+    this.basemapLayers = {
+      roads: layers
+        .filter((l) => l.type === 'line' && 'source-layer' in l && l['source-layer'] === 'roads')
+        .map((l) => l.id),
+      labels: layers.filter((l) => l.type === 'symbol').map((l) => l.id),
+    }
+  }
+
+  /**
+   * Read by the browser tests: readiness, how many stations and streets are drawn, the names the
+   * basemap wrote, the selected station's state.
+   */
   private describe(): void {
     const data = this.container.dataset
     data.ready = 'true'
     data.renderedStations = String(
       this.map.queryRenderedFeatures({ layers: [STATIONS_LAYER] }).length,
     )
+    const { roads, labels } = this.basemapLayers
+    data.renderedRoads = String(
+      roads.length ? this.map.queryRenderedFeatures({ layers: roads }).length : 0,
+    )
+    const names = labels.length
+      ? this.map.queryRenderedFeatures({ layers: labels }).map((f) => f.properties.name as string)
+      : []
+    data.renderedNames = [...new Set(names)].filter(Boolean).sort().join(' ')
     if (this.selected === null) return
     const [feature] = this.map.queryRenderedFeatures({ layers: [SELECTED_LAYER] })
     if (feature) data.selectedStation = describeFeature(feature)
     else delete data.selectedStation
   }
 
-  private setBasemap(basemap: Basemap): void {
-    this.container.dataset.basemap = basemap
-  }
-
   /**
-   * Swaps in the offline style when the remote one errors or is not loaded in time; calls
-   * `settled` once either style has loaded.
+   * Sets the configured basemap's style, or the offline one when it errors or is not loaded in
+   * time; calls `settled` once either style has loaded.
    */
-  private fallBackToOffline(url: string, settled: () => void): void {
+  private loadBasemap(basemap: Basemap, settled: () => void): void {
     const map = this.map
+    let done = false
     const fallBack = (reason: string) => {
       settle()
-      console.warn(`basemap ${url} ${reason}; using the bundled offline style`)
-      this.setBasemap('offline')
+      console.warn(`basemap ${basemap.kind} ${reason}; using the bundled offline style`)
+      this.container.dataset.basemap = 'offline'
       map.setStyle(offlineStyle(), { diff: false })
     }
     const timer = setTimeout(
@@ -282,7 +318,16 @@ export class StationMap {
       map.on('error', (e) => fallBack(`failed: ${e.error.message}`)),
       map.on('style.load', () => settle()),
     ]
+    basemapStyle(basemap).then(
+      (style) => {
+        if (!done) map.setStyle(style)
+      },
+      (err: unknown) => {
+        if (!done) fallBack(`failed: ${String(err)}`)
+      },
+    )
     function settle() {
+      done = true
       clearTimeout(timer)
       for (const subscription of subscriptions) subscription.unsubscribe()
       settled()
@@ -301,6 +346,10 @@ function showOutline(map: MapLibreMap, feature: Outline | null): void {
   // only the offline style has the outline source; a remote basemap draws its own region
   const source = map.getSource<GeoJSONSource>(OUTLINE_SOURCE)
   if (feature && source) source.setData(feature)
+}
+
+function showLabels(map: MapLibreMap, data: PlaceLabels): void {
+  map.getSource<GeoJSONSource>(LABELS_SOURCE)?.setData(data)
 }
 
 /** The station nearest to the click, within HIT_RADIUS_PX. */
