@@ -14,6 +14,7 @@ import { locateIcon } from '../shared/icons.ts'
 import { timeOfDay, onLangChange, t } from '../shared/i18n.ts'
 import { LiveClient, type StationStatusEvent } from '../shared/live.ts'
 import { livePill } from '../shared/livePill.ts'
+import { placeSearch, viewArea, type Place } from '../shared/placeSearch.ts'
 import type { LngLat } from '../shared/map.ts'
 import { makeSheet, PHONE_QUERY, type Sheet } from '../shared/sheet.ts'
 import { AVAILABILITY_COLORS, STALE_COLOR, type StationTileProperties } from '../shared/stations.ts'
@@ -24,6 +25,7 @@ import { Filters } from './filters.ts'
 import {
   flushRequests,
   nearestFromCopy,
+  type Origin,
   readCopy,
   readLastList,
   refreshCopy,
@@ -80,7 +82,7 @@ class Courier {
   private offlineWithoutCopy = false
 
   private mode: Mode = 'list'
-  private origin: { at: LngLat; from: 'gps' | 'tap' } | null = null
+  private origin: Origin | null = null
   private stations: NearStation[] = []
   private search: Search = 'idle'
   private searchRound = 0
@@ -109,7 +111,17 @@ class Courier {
     const listView = el(
       'div',
       'panel-view',
-      el('section', 'search', this.locateButton, this.locateNote, this.notice),
+      el(
+        'section',
+        'search',
+        this.locateButton,
+        this.locateNote,
+        placeSearch({
+          onPick: (place) => this.pickPlace(place),
+          area: () => (this.map ? viewArea(this.map) : null),
+        }).element,
+        this.notice,
+      ),
       this.filters.element,
       this.resultsSection,
       requestOpen,
@@ -273,7 +285,11 @@ class Courier {
     const heading = el(
       'h2',
       '',
-      this.origin.from === 'gps' ? t().nearestFromMe : t().nearestFromPoint,
+      this.origin.from === 'gps'
+        ? t().nearestFromMe
+        : this.origin.from === 'place'
+          ? t().nearestFromPlace(this.origin.name)
+          : t().nearestFromPoint,
     )
     const status = el('p', 'results-status')
     status.setAttribute('role', 'status')
@@ -355,6 +371,19 @@ class Courier {
       return
     }
     this.origin = { at, from: 'tap' }
+    this.setMode('list')
+    void this.find()
+  }
+
+  /** A station searched for opens its card; a district or city lists the nearest to it. */
+  private pickPlace(place: Place): void {
+    const { station_id, name } = place.properties
+    if (station_id !== null) {
+      void this.openStation(station_id)
+      return
+    }
+    const [lon, lat] = place.geometry.coordinates as [number, number]
+    this.origin = { at: { lon, lat }, from: 'place', name }
     this.setMode('list')
     void this.find()
   }

@@ -33,8 +33,14 @@ export interface StationCopy {
   stations: Station[]
 }
 
+/** Where the courier looks from: their position, a tap on the map, or a place searched for. */
+export type Origin = { at: LngLat } & (
+  | { from: 'gps' | 'tap' }
+  | { from: 'place'; name: string }
+)
+
 export interface LastList {
-  origin: { at: LngLat; from: 'gps' | 'tap' }
+  origin: Origin
   stations: NearStation[]
   at: string
 }
