@@ -90,10 +90,11 @@ describeEachBackend('courier list and card say when stations close', (db) => {
       expect(await item(page, 'allDay').locator('.item-hours').textContent()).toBe('24 小时开放')
       // closed by its hours: after every open station, out of the first ten here
       expect(await item(page, 'closed').count()).toBe(0)
-      const colour = await item(page, 'closing')
-        .locator('.hours-soon')
-        .evaluate((e) => getComputedStyle(e).color)
-      expect(colour).toBe('rgb(201, 42, 42)')
+      // live updates rebuild the rows: asked again until a row stays put long enough
+      const soon = item(page, 'closing').locator('.hours-soon')
+      await expect
+        .poll(() => soon.evaluate((e) => getComputedStyle(e).color))
+        .toBe('rgb(201, 42, 42)')
       expect(errors).toEqual([])
     })
 
