@@ -71,7 +71,10 @@ export function nearestScript(queries: NativeQuery[], box: Bbox): Script {
 export interface MemoryIndex {
   index: KDBush
   ids: Int32Array
-  /** Per index position: has both amenities and is `available` (open, fresh, a free seat). */
+  /**
+   * Per index position: has both amenities and is `available` (open, fresh, a free seat, and a
+   * free charger when e-bike charging is one of them).
+   */
   matches(amenities: readonly string[]): Uint8Array
   loadMs: number
   buildMs: number
@@ -82,10 +85,16 @@ export async function buildMemoryIndex(db: BenchDatabase): Promise<MemoryIndex> 
   const started = performance.now()
   const rows = await withClient(db.url, async (c) => {
     const { rows } = await c.query<
-      StatusInput & { id: number; lon: number; lat: number; amenities: string[] }
+      StatusInput & {
+        id: number
+        lon: number
+        lat: number
+        amenities: string[]
+        charging_points: number
+      }
     >(`
       SELECT s.id, ST_X(s.location::geometry) AS lon, ST_Y(s.location::geometry) AS lat,
-             s.amenities, s.state, s.capacity, s.opening_hours, s.timezone,
+             s.amenities, s.state, s.capacity, s.charging_points, s.opening_hours, s.timezone,
              st.occupancy, st.charging_points_in_use, st.reported_at, st.version,
              NULL AS supplies
       FROM stations s LEFT JOIN station_status st ON st.station_id = s.id
@@ -105,12 +114,14 @@ export async function buildMemoryIndex(db: BenchDatabase): Promise<MemoryIndex> 
     matches(amenities) {
       // The API's own status rules, evaluated once per station at bench start.
       const now = new Date()
-      return Uint8Array.from(rows, (r) =>
-        amenities.every((a) => r.amenities.includes(a)) &&
-        deriveStatus(r, now, STALE_AFTER_MINUTES * 60_000).availability === 'open'
-          ? 1
-          : 0,
-      )
+      const charger = amenities.includes('ebike_charging')
+      return Uint8Array.from(rows, (r) => {
+        const status = deriveStatus(r, now, STALE_AFTER_MINUTES * 60_000)
+        const room =
+          status.availability === 'open' &&
+          (!charger || r.charging_points > status.charging_points_in_use)
+        return amenities.every((a) => r.amenities.includes(a)) && room ? 1 : 0
+      })
     },
   }
 }

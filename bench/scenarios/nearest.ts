@@ -28,6 +28,8 @@ const CONCURRENCY = [1, 16, 64]
 /** Two amenities, open now and a free seat: a few percent of the stations. */
 export const B2_AMENITIES: Amenity[] = ['ebike_charging', 'fridge']
 const B2_FILTERS = `&amenities=${B2_AMENITIES.join(',')}&open_now=true&available=true`
+/** Nearest whatever their state: the plain KNN that kdbush answers too. */
+const B1_FILTERS = '&order=distance'
 const POINTS = 10_000
 const AGREEMENT_SAMPLE = 50
 
@@ -134,10 +136,10 @@ export async function nearestScenarios(
 
   let b1: Measurement[] = []
   if (which.b1) {
-    const script = nearestScript(await captureNearestSql(db, ''), box)
+    const script = nearestScript(await captureNearestSql(db, B1_FILTERS), box)
     const server = await ctx.startServer({ label: 'B1', database: db })
-    const same = await agreement(s, server, '')
-    b1 = await compare(s, server, '', script, undefined)
+    const same = await agreement(s, server, B1_FILTERS)
+    b1 = await compare(s, server, B1_FILTERS, script, undefined)
     ctx.log('c=16: the HTTP floor (/healthz), sql -M extended')
     const floor = await runHttp({
       baseUrl: server.url,
@@ -196,7 +198,7 @@ export async function nearestScenarios(
     // B2's budget is relative to B1 at c=16: measure that alone when B1 did not run.
     let reference = find(b1, 'api', 16)
     if (!reference) {
-      const paths = points.map(([lon, lat]) => nearestPath(lon, lat, ''))
+      const paths = points.map(([lon, lat]) => nearestPath(lon, lat, B1_FILTERS))
       const cpu = { serverPid: server.pid, database: db.name }
       const m = await runHttp({
         baseUrl: server.url,

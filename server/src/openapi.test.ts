@@ -61,11 +61,15 @@ describe('the OpenAPI document', () => {
     const generated = fs.readFileSync(path.join(OUT, 'api.ts'), 'utf8')
     expect(generated).toMatch(/lat: number;/)
     expect(generated).toMatch(/open_now\?: boolean;/)
+    expect(generated).toMatch(/open_for\?: number;/)
+    expect(generated).toMatch(/order\?: "open_first" \| "distance";/)
+    expect(generated).toMatch(/closes_at: string \| null;/)
   }, 120_000)
 
   it('types every numeric parameter as a bounded number, not a string', () => {
     const doc = apiDocument()
-    const numeric = /^(lat|lon|limit|radius_m|id|weeks|minutes|min_stations|cell_m|k|z|x|y)$/
+    const numeric =
+      /^(lat|lon|limit|radius_m|open_for|id|weeks|minutes|min_stations|cell_m|k|z|x|y)$/
     let checked = 0
     for (const item of Object.values(doc.paths ?? {})) {
       for (const op of Object.values(item as Record<string, { parameters?: unknown[] }>)) {
@@ -80,7 +84,7 @@ describe('the OpenAPI document', () => {
         }
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(29)
+    expect(checked).toBeGreaterThanOrEqual(30)
   })
 })
 

@@ -13,6 +13,7 @@ interface OracleRow extends StatusInput {
   id: number
   d: number
   amenities: string[]
+  charging_points: number
 }
 
 describeEachBackend('GET /stations/nearest', (db) => {
@@ -34,7 +35,7 @@ describeEachBackend('GET /stations/nearest', (db) => {
   async function oracle(lon: number, lat: number): Promise<OracleRow[]> {
     if (!attributes) {
       const { rows } = (await db().knex.raw(
-        `SELECT s.id, s.amenities, s.state, s.capacity, s.opening_hours, s.timezone,
+        `SELECT s.id, s.amenities, s.state, s.capacity, s.charging_points, s.opening_hours, s.timezone,
                 st.occupancy, st.charging_points_in_use, st.reported_at, st.version,
                 (SELECT jsonb_object_agg(item, jsonb_build_array(level, low_threshold))
                    FROM station_supplies WHERE station_id = s.id) AS supplies
@@ -51,12 +52,13 @@ describeEachBackend('GET /stations/nearest', (db) => {
   }
 
   it(
-    'equals a brute-force scan for 200 random points and filter combinations',
+    'equals a brute-force scan for 200 random points, filter combinations and orders',
     { timeout: 180_000 },
     async () => {
       const rnd = seedrandom('nearest-oracle')
       const pick = <T>(xs: readonly T[], n: number) => [...xs].sort(() => rnd() - 0.5).slice(0, n)
       let nonEmpty = 0
+      let reordered = 0
       for (let i = 0; i < 200; i++) {
         // Points mostly where the stations are, some far out in the countryside.
         const lon = i % 4 === 0 ? 108.8 + rnd() * 5.4 : 112.94 + (rnd() - 0.5) * 0.4
@@ -64,10 +66,22 @@ describeEachBackend('GET /stations/nearest', (db) => {
         const limit = 1 + Math.floor(rnd() * 20)
         const amenities = pick(AMENITIES, Math.floor(rnd() * 3))
         const supplies = pick(SUPPLIES, rnd() < 0.3 ? 1 + Math.floor(rnd() * 2) : 0)
-        const openNow = rnd() < 0.4
-        const available = rnd() < 0.3
+        // e-bike charging often: with "has space" it asks for a free charger
+        if (rnd() < 0.2 && !amenities.includes('ebike_charging')) amenities.push('ebike_charging')
+        const charger = amenities.includes('ebike_charging')
+        // every third: no open filter, ranked, where closed and full stations come after
+        const ranked = i % 3 === 1
+        const openNow = !ranked && rnd() < 0.4
+        const available = !ranked && rnd() < 0.3
         const radius = rnd() < 0.4 ? Math.round(500 + rnd() * 30_000) : undefined
-        now = new Date(base.getTime() + Math.floor(rnd() * 24) * 3600_000 * (rnd() < 0.5 ? 0 : 1))
+        const openFor = !ranked && rnd() < 0.25 ? Math.floor(rnd() * 180) : undefined
+        const order = ranked || rnd() < 0.5 ? 'open_first' : 'distance'
+        // whole hours and some minutes past: opening hours change on the hour and half hour
+        const minutes = rnd() < 0.5 ? 0 : Math.floor(rnd() * 60)
+        now = new Date(
+          base.getTime() +
+            (Math.floor(rnd() * 24) * 60 + minutes) * 60_000 * (ranked || rnd() < 0.5 ? 1 : 0),
+        )
 
         const query: Record<string, string | number> = { lat, lon, limit }
         if (amenities.length) query.amenities = amenities.join(',')
@@ -75,10 +89,12 @@ describeEachBackend('GET /stations/nearest', (db) => {
         if (openNow) query.open_now = 'true'
         if (available) query.available = 'true'
         if (radius) query.radius_m = radius
+        if (openFor !== undefined) query.open_for = openFor
+        if (order === 'distance' || rnd() < 0.5) query.order = order
         const res = await request(app).get('/api/v1/stations/nearest').query(query)
         expect(res.status, JSON.stringify(res.body)).toBe(200)
 
-        const expected = (await oracle(lon, lat))
+        const candidates = (await oracle(lon, lat))
           .filter((r) => r.state !== 'retired')
           .filter((r) => radius === undefined || r.d <= radius)
           .filter((r) => amenities.every((a) => r.amenities.includes(a)))
@@ -88,20 +104,37 @@ describeEachBackend('GET /stations/nearest', (db) => {
               return v !== undefined && v[0] >= v[1]
             }),
           )
-          .filter((r) => {
+          .map((r) => {
             const st = deriveStatus(r, now, STALE_MS)
-            return (!openNow || st.open_now) && (!available || st.availability === 'open')
+            const left = st.closes_at ? Date.parse(st.closes_at) - now.getTime() : Infinity
+            const openLongEnough = st.open_now && left >= (openFor ?? 0) * 60_000
+            const freeCharger = r.charging_points - st.charging_points_in_use > 0
+            const room = st.available_spaces > 0 && (!charger || freeCharger)
+            const rank = order === 'distance' ? 0 : !st.open_now ? 2 : !st.stale && !room ? 1 : 0
+            const onlyOpen = openNow || available || openFor !== undefined
+            const keep =
+              (!onlyOpen || openLongEnough) && (!available || (st.availability === 'open' && room))
+            return { ...r, rank, keep }
           })
-          .sort((a, b) => a.d - b.d || a.id - b.id)
+          .filter((r) => r.keep)
+        const byDistance = (a: OracleRow, b: OracleRow) => a.d - b.d || a.id - b.id
+        const expected = [...candidates]
+          .sort((a, b) => a.rank - b.rank || byDistance(a, b))
           .slice(0, limit)
+        const nearestIds = [...candidates]
+          .sort(byDistance)
+          .slice(0, limit)
+          .map((r) => r.id)
 
         const got = res.body.results as { id: number; distance_m: number }[]
         expect(got.map((r) => r.distance_m)).toEqual(expected.map((r) => expect.closeTo(r.d, 6)))
         expect(got.map((r) => r.id)).toEqual(expected.map((r) => r.id))
         if (got.length) nonEmpty++
+        if (expected.some((r, j) => r.id !== nearestIds[j])) reordered++
       }
-      // The filters must not make the comparison vacuous.
+      // The filters must not make the comparison vacuous, nor the ranking.
       expect(nonEmpty).toBeGreaterThan(120)
+      expect(reordered).toBeGreaterThan(20)
     },
   )
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isOpenAt, openingHoursError } from './openingHours.ts'
+import { isOpenAt, isOpenFor, nextChangeAt, openingHoursError } from './openingHours.ts'
 import { deriveStatus } from './status.ts'
 
 const at = (iso: string) => new Date(iso)
@@ -49,6 +49,55 @@ describe('open_now', () => {
   })
 })
 
+describe('the next closing or opening', () => {
+  const next = (h: string, tz: string, iso: string) => nextChangeAt(h, tz, at(iso))?.toISOString()
+
+  it('is the end of the hours when open, the start when closed, in the station time zone', () => {
+    const h = 'Mo-Su 07:00-22:00'
+    // 21:48 in China closes at 22:00 (14:00Z); 22:00 opens at 07:00 the next morning
+    expect(next(h, 'Asia/Shanghai', '2026-12-04T13:48:00Z')).toBe('2026-12-04T14:00:00.000Z')
+    expect(next(h, 'Asia/Shanghai', '2026-12-04T14:00:00Z')).toBe('2026-12-04T23:00:00.000Z')
+    expect(next(h, 'Asia/Tokyo', '2026-12-04T12:48:00Z')).toBe('2026-12-04T13:00:00.000Z')
+    // seconds past the minute: the same answer
+    expect(next(h, 'Asia/Shanghai', '2026-12-04T13:48:59.999Z')).toBe('2026-12-04T14:00:00.000Z')
+  })
+
+  it('skips the gaps that do not close: split hours, overnight, days off', () => {
+    const split = 'Mo-Su 05:00-12:00,14:00-21:00'
+    expect(next(split, 'Asia/Shanghai', '2026-12-04T01:00:00Z')).toBe('2026-12-04T04:00:00.000Z')
+    expect(next(split, 'Asia/Shanghai', '2026-12-04T05:00:00Z')).toBe('2026-12-04T06:00:00.000Z')
+    // 23:00 Friday, open until 06:00 Saturday
+    expect(next('Mo-Su 22:00-06:00', 'Asia/Shanghai', '2026-12-04T15:00:00Z')).toBe(
+      '2026-12-04T22:00:00.000Z',
+    )
+    // Saturday 22:00, closed on Sunday: opens Monday 06:30
+    expect(next('Mo-Sa 06:30-21:30; Su off', 'Asia/Shanghai', '2026-12-05T14:00:00Z')).toBe(
+      '2026-12-06T22:30:00.000Z',
+    )
+  })
+
+  it('is null around the clock, and never a moment that is not one', () => {
+    expect(next('24/7', 'Asia/Shanghai', '2026-12-04T13:48:00Z')).toBeUndefined()
+    expect(next('Mo-Su 00:00-24:00', 'Asia/Shanghai', '2026-12-04T13:48:00Z')).toBeUndefined()
+    // New York springs forward on 8 March 2026: Saturday 21:00 EST, opens Sunday 08:00 EDT
+    expect(next('Mo-Su 08:00-20:00', 'America/New_York', '2026-03-08T02:00:00Z')).toBe(
+      '2026-03-08T12:00:00.000Z',
+    )
+    expect(next('Mo-Su 08:00-20:00', 'America/New_York', '2026-03-07T20:00:00Z')).toBe(
+      '2026-03-08T01:00:00.000Z',
+    )
+  })
+
+  it('open for N minutes means no closing before then', () => {
+    const h = 'Mo-Su 07:00-22:00'
+    const t = at('2026-12-04T13:48:00Z')
+    expect(isOpenFor(h, 'Asia/Shanghai', t, 12)).toBe(true)
+    expect(isOpenFor(h, 'Asia/Shanghai', t, 13)).toBe(false)
+    expect(isOpenFor('24/7', 'Asia/Shanghai', t, 720)).toBe(true)
+    expect(isOpenFor('Mo-Su 08:00-20:00', 'Asia/Shanghai', t, 0)).toBe(false)
+  })
+})
+
 describe('availability', () => {
   const base = {
     state: 'active',
@@ -81,6 +130,23 @@ describe('availability', () => {
     expect(deriveStatus(base, at('2026-11-24T02:00:00Z'), stale)).toMatchObject({
       stale: false,
       availability: 'open',
+    })
+  })
+
+  it('says when it closes or opens, and neither for a temporarily closed station', () => {
+    const hours = { ...base, opening_hours: 'Mo-Su 07:00-22:00' }
+    // 09:00 in China
+    expect(deriveStatus(hours, now, stale)).toMatchObject({
+      closes_at: '2026-11-24T14:00:00.000Z',
+      opens_at: null,
+    })
+    expect(deriveStatus(hours, at('2026-11-24T15:00:00Z'), stale)).toMatchObject({
+      closes_at: null,
+      opens_at: '2026-11-24T23:00:00.000Z',
+    })
+    expect(deriveStatus({ ...hours, state: 'temporarily_closed' }, now, stale)).toMatchObject({
+      closes_at: null,
+      opens_at: null,
     })
   })
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import knexPostgis from 'knex-postgis'
-import { isOpenAt } from './openingHours.ts'
+import { isOpenFor } from './openingHours.ts'
 import { deriveStatus, type StatusInput, type StatusRules } from './status.ts'
 import type {
   AdminStationsQuery,
@@ -115,49 +115,92 @@ export function toStation(row: StationRow, rules: StatusRules): Station & { dist
   }
 }
 
-/** The (opening_hours, timezone) pairs that are open at `now`, evaluated by the opening_hours library. */
-async function openSchedules(knex: Knex, now: Date): Promise<{ hours: string[]; zones: string[] }> {
+/**
+ * The (opening_hours, timezone) pairs open at `now` and still open `minutes` later, evaluated
+ * by the opening_hours library.
+ */
+async function openSchedules(
+  knex: Knex,
+  now: Date,
+  minutes: number,
+): Promise<{ hours: string[]; zones: string[] }> {
   const rows: { opening_hours: string; timezone: string }[] =
     await knex('opening_schedules').select()
-  const open = rows.filter((r) => isOpenAt(r.opening_hours, r.timezone, now))
+  const open = rows.filter((r) => isOpenFor(r.opening_hours, r.timezone, now, minutes))
   return { hours: open.map((r) => r.opening_hours), zones: open.map((r) => r.timezone) }
 }
 
+/** The groups of `order=open_first`, in the order they are listed. */
+type Rank =
+  /** Open, and a free seat (and charger, when asked for) or no fresh report to say otherwise. */
+  | 'room'
+  /** Open, but a fresh report says it is full (or every charger is taken, when asked for). */
+  | 'full'
+  /** Outside its hours, or temporarily closed. */
+  | 'closed'
+
 export async function findNearest(knex: Knex, q: NearestQuery, rules: StatusRules) {
   const point = knex.raw('ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography', [q.lon, q.lat])
-  const query = selectStations(knex)
-    .select(knex.raw('ST_Distance(s.location, ?, false) AS distance_m', [point]))
-    .whereNot('s.state', 'retired')
-    // KNN on the GiST index; the sphere distance of <-> is the one reported as distance_m.
-    .orderByRaw('s.location <-> ?', [point])
-    .limit(q.limit)
-  if (q.radius_m !== undefined) {
-    query.whereRaw('ST_DWithin(s.location, ?, ?, false)', [point, q.radius_m])
-  }
-  if (q.amenities?.length) query.whereRaw('s.amenities @> ?::text[]', [q.amenities])
-  for (const item of q.supplies ?? []) {
-    query.whereExists(
-      knex('station_supplies as ss')
-        .whereRaw('ss.station_id = s.id')
-        .where('ss.item', item)
-        .whereRaw('ss.level >= ss.low_threshold'),
-    )
-  }
-  if (q.open_now || q.available) {
-    const open = await openSchedules(knex, rules.now)
-    query
+  const onlyOpen = q.open_now || q.available || q.open_for !== undefined
+  const ranked = q.order === 'open_first' && !q.available
+  const open =
+    onlyOpen || ranked
+      ? await openSchedules(knex, rules.now, onlyOpen ? (q.open_for ?? 0) : 0)
+      : null
+  const isOpen = (w: Knex.QueryBuilder) =>
+    w
       .where('s.state', 'active')
       .whereRaw('(s.opening_hours, s.timezone) IN (SELECT * FROM unnest(?::text[], ?::text[]))', [
-        open.hours,
-        open.zones,
+        open!.hours,
+        open!.zones,
       ])
+  const freshSince = new Date(rules.now.getTime() - rules.staleAfterMs)
+  // "has space" for an e-bike is a free charger as well as a free seat
+  const charger = q.amenities?.includes('ebike_charging')
+  const room = `st.occupancy < s.capacity${charger ? ' AND st.charging_points_in_use < s.charging_points' : ''}`
+
+  /** The `limit` nearest of a group (or of all) that satisfy every filter: KNN on the GiST index. */
+  const nearest = (limit: number, rank?: Rank) => {
+    const query = selectStations(knex)
+      .select(knex.raw('ST_Distance(s.location, ?, false) AS distance_m', [point]))
+      .whereNot('s.state', 'retired')
+      // the sphere distance of <-> is the one reported as distance_m
+      .orderByRaw('s.location <-> ?', [point])
+      .limit(limit)
+    if (q.radius_m !== undefined) {
+      query.whereRaw('ST_DWithin(s.location, ?, ?, false)', [point, q.radius_m])
+    }
+    if (q.amenities?.length) query.whereRaw('s.amenities @> ?::text[]', [q.amenities])
+    for (const item of q.supplies ?? []) {
+      query.whereExists(
+        knex('station_supplies as ss')
+          .whereRaw('ss.station_id = s.id')
+          .where('ss.item', item)
+          .whereRaw('ss.level >= ss.low_threshold'),
+      )
+    }
+    if (onlyOpen) isOpen(query)
+    if (q.available) query.whereRaw(room).where('st.reported_at', '>=', freshSince)
+    if (rank === 'closed') query.whereNot(isOpen)
+    else if (rank) {
+      if (!onlyOpen) isOpen(query)
+      const full = knex.raw(`COALESCE(st.reported_at >= ? AND NOT (${room}), false)`, [freshSince])
+      if (rank === 'full') query.where(full)
+      else query.whereNot(full)
+    }
+    return queryPrepared<StationRow>(knex, query)
   }
-  if (q.available) {
-    query
-      .whereRaw('st.occupancy < s.capacity')
-      .where('st.reported_at', '>=', new Date(rules.now.getTime() - rules.staleAfterMs))
+
+  let rows: StationRow[] = []
+  if (!ranked) rows = await nearest(q.limit)
+  else {
+    // group by group, each nearest first: the next group only when the earlier left room
+    const groups: Rank[] = onlyOpen ? ['room', 'full'] : ['room', 'full', 'closed']
+    for (const rank of groups) {
+      if (rows.length >= q.limit) break
+      rows = rows.concat(await nearest(q.limit - rows.length, rank))
+    }
   }
-  const rows = await queryPrepared<StationRow>(knex, query)
   return rows.map((r) => toStation(r, rules))
 }
 

@@ -23,25 +23,52 @@ import { isValidTimeZone, openingHoursError } from './openingHours.ts'
 import { problemResponses } from '../openapi.ts'
 
 export const MAX_RADIUS_M = 200_000
+export const MAX_OPEN_FOR_MINUTES = 720
+export const NEAREST_ORDERS = ['open_first', 'distance'] as const
 
-export const nearestQuery = z.strictObject({
-  lat: queryNumber(-90, 90).meta({ description: 'Latitude, WGS-84 degrees' }),
-  lon: queryNumber(-180, 180).meta({ description: 'Longitude, WGS-84 degrees' }),
-  limit: queryInt(1, 50).default(5).meta({ description: 'How many stations (1–50)' }),
-  radius_m: queryNumber(1, MAX_RADIUS_M)
-    .optional()
-    .meta({ description: 'Only stations within this many metres (up to 200,000)' }),
-  amenities: queryList(AMENITIES).optional(),
-  supplies: queryList(SUPPLIES).optional().meta({
-    description: 'Only stations whose level of each of these is at or above its low threshold',
-  }),
-  open_now: queryBool
-    .optional()
-    .meta({ description: 'Only stations open now (their opening_hours in their time zone)' }),
-  available: queryBool.optional().meta({
-    description: 'Only stations whose availability is `open` (open, fresh report, a free seat)',
-  }),
-})
+export const nearestQuery = z
+  .strictObject({
+    lat: queryNumber(-90, 90).meta({ description: 'Latitude, WGS-84 degrees' }),
+    lon: queryNumber(-180, 180).meta({ description: 'Longitude, WGS-84 degrees' }),
+    limit: queryInt(1, 50).default(5).meta({ description: 'How many stations (1–50)' }),
+    radius_m: queryNumber(1, MAX_RADIUS_M)
+      .optional()
+      .meta({ description: 'Only stations within this many metres (up to 200,000)' }),
+    amenities: queryList(AMENITIES).optional(),
+    supplies: queryList(SUPPLIES).optional().meta({
+      description: 'Only stations whose level of each of these is at or above its low threshold',
+    }),
+    open_now: queryBool
+      .optional()
+      .meta({ description: 'Only stations open now (their opening_hours in their time zone)' }),
+    available: queryBool.optional().meta({
+      description:
+        'Only stations whose availability is `open` (open, fresh report, a free seat); asked ' +
+        'together with the amenity `ebike_charging`, also a free charger',
+    }),
+    open_for: queryInt(0, MAX_OPEN_FOR_MINUTES)
+      .optional()
+      .meta({
+        description:
+          'Only stations open now that stay open at least this many more minutes (0–720); ' +
+          'implies open_now',
+        example: 15,
+      }),
+    order: z
+      .enum(NEAREST_ORDERS)
+      .default('open_first')
+      .meta({
+        description:
+          '`open_first`: stations open now with room first (a free seat, or no fresh report to ' +
+          'say otherwise; with `ebike_charging` asked, a free charger too), then open but full ' +
+          'ones, then those closed now (outside their hours or temporarily closed), each group ' +
+          'nearest first. `distance`: nearest first, whatever their state',
+      }),
+  })
+  .refine((q) => q.open_for === undefined || q.open_now !== false, {
+    message: 'open_for asks for stations open now: it cannot go with open_now=false',
+    path: ['open_for'],
+  })
 export type NearestQuery = z.output<typeof nearestQuery>
 
 export const bboxQuery = z.strictObject({
@@ -142,6 +169,23 @@ export const liveStatus = z
     charging_points_in_use: z.number().int(),
     available_spaces: z.number().int(),
     open_now: z.boolean(),
+    closes_at: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          'Open now: when it next closes by its opening hours (ISO 8601). null when closed, or ' +
+          'when it stays open for more than a week (open around the clock)',
+        example: '2026-12-04T14:00:00.000Z',
+      }),
+    opens_at: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          'Closed by its opening hours now: when it next opens (ISO 8601). null when open, ' +
+          'temporarily closed (it reopens when its manager says so), or not opening within a week',
+      }),
     stale: z
       .boolean()
       .meta({ description: 'No report for longer than the stale limit (2 h by default)' }),
@@ -176,6 +220,8 @@ const stationExample = {
     charging_points_in_use: 1,
     available_spaces: 7,
     open_now: true,
+    closes_at: '2026-12-04T14:00:00.000Z',
+    opens_at: null,
     stale: false,
     availability: 'open',
     reported_at: '2026-12-04T06:40:12.000Z',

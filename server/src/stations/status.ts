@@ -1,4 +1,4 @@
-import { isOpenAt } from './openingHours.ts'
+import { isOpenAt, nextChangeAt } from './openingHours.ts'
 import type { Availability, Supply } from '../../../contract/vocabulary.ts'
 import type { LiveStatus } from '../../../contract/live-events.ts'
 
@@ -30,6 +30,11 @@ export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number):
   const reportedAt = row.reported_at ? new Date(row.reported_at) : null
   const stale = !reportedAt || now.getTime() - reportedAt.getTime() > staleAfterMs
   const openNow = row.state === 'active' && isOpenAt(row.opening_hours, row.timezone, now)
+  // a temporarily closed station opens when its manager says so, not by its hours
+  const next =
+    row.state === 'active'
+      ? nextChangeAt(row.opening_hours, row.timezone, now)?.toISOString()
+      : null
   let availability: Availability
   if (row.state !== 'active') availability = 'temporarily_closed'
   else if (!openNow) availability = 'closed'
@@ -46,6 +51,8 @@ export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number):
     charging_points_in_use: row.charging_points_in_use ?? 0,
     available_spaces: Math.max(row.capacity - occupancy, 0),
     open_now: openNow,
+    closes_at: openNow ? (next ?? null) : null,
+    opens_at: openNow ? null : (next ?? null),
     stale,
     availability,
     reported_at: reportedAt ? reportedAt.toISOString() : null,

@@ -43,6 +43,10 @@ describeEachBackend('bad input', (db) => {
     ['unknown amenity', 'lat=28&lon=112.9&amenities=spa'],
     ['unknown supply', 'lat=28&lon=112.9&supplies=beer'],
     ['bad boolean', 'lat=28&lon=112.9&open_now=yes'],
+    ['open_for past 12 h', 'lat=28&lon=112.9&open_for=721'],
+    ['negative open_for', 'lat=28&lon=112.9&open_for=-5'],
+    ['open_for against open_now=false', 'lat=28&lon=112.9&open_for=15&open_now=false'],
+    ['unknown order', 'lat=28&lon=112.9&order=rating'],
     ['unknown parameter', 'lat=28&lon=112.9&radius=100'],
     ['repeated parameter', 'lat=28&lat=29&lon=112.9'],
   ]

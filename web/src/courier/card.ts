@@ -2,7 +2,13 @@ import type { Station } from '../shared/api.ts'
 import { el } from '../shared/dom.ts'
 import { amenityIcon } from '../shared/icons.ts'
 import { dateTime, openingHours, t, timeAgo } from '../shared/i18n.ts'
-import { availabilityLine, chargersText, reportedSupplies, seatsText } from '../shared/status.ts'
+import {
+  availabilityLine,
+  chargersText,
+  hoursNote,
+  reportedSupplies,
+  seatsText,
+} from '../shared/status.ts'
 import { navigationLinks, type NavApp } from './navigate.ts'
 
 function details(station: Station): HTMLElement {
@@ -70,12 +76,20 @@ export function stationCard(
   backButton.addEventListener('click', back)
   const where = [station.code, station.district || station.city]
   if (distance !== null) where.push(t().distance(distance))
+  const hours = hoursNote(station)
+  const closed = station.status.availability === 'closed'
   const status = el(
     'div',
     'card-status',
-    availabilityLine(station.status, 'availability availability-large'),
-    el('p', 'card-seats', seatsText(station.status, station.capacity)),
+    availabilityLine(
+      station.status,
+      'availability availability-large',
+      closed ? hours?.text : undefined,
+    ),
   )
+  if (hours && !closed)
+    status.append(el('p', hours.soon ? 'card-hours hours-soon' : 'card-hours', hours.text))
+  status.append(el('p', 'card-seats', seatsText(station.status, station.capacity)))
   const chargers = chargersText(station)
   if (chargers) status.append(el('p', 'card-chargers', chargers))
   const amenities = el(

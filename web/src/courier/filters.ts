@@ -1,5 +1,5 @@
 import { AMENITIES, type Amenity } from '../../../contract/vocabulary.ts'
-import type { NearestFilters } from '../shared/api.ts'
+import { OPEN_FOR_MINUTES, type NearestFilters } from '../shared/api.ts'
 import { button, el } from '../shared/dom.ts'
 import { amenityIcon } from '../shared/icons.ts'
 import { onLangChange, t } from '../shared/i18n.ts'
@@ -92,6 +92,7 @@ export class Filters {
       t().openNowFilter,
     )
     openNow.dataset.filter = 'open_now'
+    openNow.title = t().openNowHint(OPEN_FOR_MINUTES)
     const available = chip(
       v.available,
       () => this.set({ ...v, available: !v.available }),

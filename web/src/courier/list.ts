@@ -2,7 +2,13 @@ import type { NearStation } from '../shared/api.ts'
 import { el } from '../shared/dom.ts'
 import { amenityIcon } from '../shared/icons.ts'
 import { t } from '../shared/i18n.ts'
-import { availabilityLine, chargersText, lowSupplyBadges, seatsText } from '../shared/status.ts'
+import {
+  availabilityLine,
+  chargersText,
+  hoursNote,
+  lowSupplyBadges,
+  seatsText,
+} from '../shared/status.ts'
 
 /** The inside of one row of the nearest list; rebuilt in place when a live status arrives. */
 export function fillStationItem(
@@ -12,12 +18,17 @@ export function fillStationItem(
 ): HTMLButtonElement {
   const { status } = station
   const chargers = chargersText(station)
+  const hours = hoursNote(station)
+  // a station closed by its hours says when it opens in place of "closed"
+  const closed = status.availability === 'closed'
   const facts = el(
     'span',
     'item-status',
-    availabilityLine(status),
-    el('span', '', seatsText(status, station.capacity)),
+    availabilityLine(status, 'availability', closed ? hours?.text : undefined),
   )
+  if (hours && !closed)
+    facts.append(el('span', hours.soon ? 'item-hours hours-soon' : 'item-hours', hours.text))
+  facts.append(el('span', '', seatsText(status, station.capacity)))
   if (chargers) facts.append(el('span', '', chargers))
   const extras = el(
     'span',

@@ -200,6 +200,12 @@ export function getStation(id: number): Promise<Station> {
 /** How many stations the courier's nearest list shows. */
 export const NEAREST_LIMIT = 10
 
+/**
+ * An "open now" or "has space" station must stay open this many more minutes: time to ride
+ * there and rest a while, so the top answer at 21:58 is not one closing at 22:00.
+ */
+export const OPEN_FOR_MINUTES = 15
+
 /** The query string the courier view sends; the browser tests build the same one. */
 export function nearestQuery(
   at: { lon: number; lat: number },
@@ -214,6 +220,7 @@ export function nearestQuery(
   if (filters.amenities.length) q.set('amenities', filters.amenities.join(','))
   if (filters.openNow) q.set('open_now', 'true')
   if (filters.available) q.set('available', 'true')
+  if (filters.openNow || filters.available) q.set('open_for', String(OPEN_FOR_MINUTES))
   return q.toString()
 }
 
