@@ -15,8 +15,8 @@ const NO_FILTERS: NearestFilters = { amenities: [], openNow: false, available: f
 
 type Server = Awaited<ReturnType<typeof startServer>>
 
-async function apiNearest(url: string, at: typeof HERE) {
-  const q = nearestQuery({ lon: at.longitude, lat: at.latitude }, NO_FILTERS, NEAREST_LIMIT)
+async function apiNearest(url: string, at: typeof HERE, filters = NO_FILTERS) {
+  const q = nearestQuery({ lon: at.longitude, lat: at.latitude }, filters, NEAREST_LIMIT)
   const body = (await (await fetch(`${url}/api/v1/stations/nearest?${q}`)).json()) as {
     results: { id: number; distance_m: number }[]
   }
@@ -59,6 +59,7 @@ describeEachBackend('the courier page offline', (db) => {
     async () => {
       const here = await apiNearest(server.url, HERE)
       const there = await apiNearest(server.url, THERE)
+      const thereOpen = await apiNearest(server.url, THERE, { ...NO_FILTERS, openNow: true })
       const { page } = await openPage(browser, relay.url, {
         viewport: PHONE,
         isMobile: true,
@@ -96,6 +97,11 @@ describeEachBackend('the courier page offline', (db) => {
       await expect
         .poll(async () => (await listed(page)).map((s) => s.id))
         .toEqual(there.map((s) => s.id))
+      // and with a filter: open now, and for the next quarter of an hour
+      await page.locator('.chip', { hasText: '营业中' }).click()
+      await expect
+        .poll(async () => (await listed(page)).map((s) => s.id))
+        .toEqual(thereOpen.map((s) => s.id))
 
       // a station request made offline waits in the phone
       const note = `离线申请 ${Date.now()}`
@@ -112,9 +118,9 @@ describeEachBackend('the courier page offline', (db) => {
       await relay.restore()
       await context.setOffline(false)
       await expect.poll(async () => (await requests()).length, { timeout: 20_000 }).toBe(1)
-      expect(
-        await page.evaluate(() => JSON.parse(localStorage.getItem('yizhan.requestQueue')!)),
-      ).toEqual([])
+      await expect
+        .poll(() => page.evaluate(() => JSON.parse(localStorage.getItem('yizhan.requestQueue')!)))
+        .toEqual([])
       await page.getByRole('button', { name: /返回/ }).first().click()
       await page.locator('.results[data-state="done"][data-offline="false"]').waitFor()
       expect(await page.locator('.search .notice-ok').textContent()).toContain('已提交')

@@ -2,6 +2,7 @@ import { metres } from '../../../contract/sphere.ts'
 import {
   API,
   NetworkError,
+  OPEN_FOR_MINUTES,
   postStationRequest,
   ProblemError,
   request,
@@ -34,10 +35,7 @@ export interface StationCopy {
 }
 
 /** Where the courier looks from: their position, a tap on the map, or a place searched for. */
-export type Origin = { at: LngLat } & (
-  | { from: 'gps' | 'tap' }
-  | { from: 'place'; name: string }
-)
+export type Origin = { at: LngLat } & ({ from: 'gps' | 'tap' } | { from: 'place'; name: string })
 
 export interface LastList {
   origin: Origin
@@ -84,30 +82,64 @@ export async function refreshCopy(bounds: Bounds): Promise<StationCopy | null> {
   return copy
 }
 
+/** Open at `now` and for `minutes` more, as far as the copy's closing and opening times tell. */
+function openFor(s: Station, now: number, minutes: number): boolean {
+  const { status } = s
+  if (s.state !== 'active') return false
+  if (status.open_now)
+    return status.closes_at === null || Date.parse(status.closes_at) >= now + minutes * 60_000
+  // it has opened since the copy was taken; when it closes again the copy does not say
+  return status.opens_at !== null && Date.parse(status.opens_at) <= now
+}
+
 /**
- * The nearest stations in the copy, filtered as the server would on what the copy knows (its
- * last statuses), each marked stale: said so, not guessed fresh.
+ * The nearest stations in the copy, filtered and ranked as the server does (`order=open_first`:
+ * open with room, then full, then closed) on what the copy knows, its last statuses, each
+ * marked stale: said so, not guessed fresh.
  */
 export function nearestFromCopy(
   copy: StationCopy,
   at: LngLat,
   filters: NearestFilters,
   limit: number,
+  now = Date.now(),
 ): NearStation[] {
+  const onlyOpen = filters.openNow || filters.available
+  const minutes = onlyOpen ? OPEN_FOR_MINUTES : 0
+  // "has space" for an e-bike is a free charger as well as a free seat
+  const charger = filters.amenities.includes('ebike_charging')
+  const room = (s: Station) =>
+    s.status.available_spaces > 0 &&
+    (!charger || s.status.charging_points_in_use < s.charging_points)
+  const full = (s: Station) => !s.status.stale && !room(s)
+  const rank = (s: Station) => {
+    if (filters.available) return 0
+    if (!openFor(s, now, minutes)) return 2
+    return full(s) ? 1 : 0
+  }
   return copy.stations
     .filter(
       (s) =>
         filters.amenities.every((a) => s.amenities.includes(a)) &&
-        (!filters.openNow || s.status.open_now) &&
-        (!filters.available || s.status.available_spaces > 0),
+        (!onlyOpen || openFor(s, now, minutes)) &&
+        (!filters.available || (!s.status.stale && room(s))),
     )
     .map((s) => ({
-      ...s,
-      status: { ...s.status, stale: true },
-      distance_m: metres([at.lon, at.lat], [s.location.lon, s.location.lat]),
+      station: {
+        ...s,
+        status: { ...s.status, stale: true },
+        distance_m: metres([at.lon, at.lat], [s.location.lon, s.location.lat]),
+      },
+      rank: rank(s),
     }))
-    .sort((a, b) => a.distance_m - b.distance_m || a.id - b.id)
+    .sort(
+      (a, b) =>
+        a.rank - b.rank ||
+        a.station.distance_m - b.station.distance_m ||
+        a.station.id - b.station.id,
+    )
     .slice(0, limit)
+    .map((r) => r.station)
 }
 
 export function saveLastList(list: LastList): void {
