@@ -108,6 +108,7 @@ export async function findGaps(knex: Knex, q: GapsQuery, timeoutMs: number) {
     srid,
     cell: q.cell_m,
     place_m: PLACE_M,
+    all: q.include === 'all',
   })
   let total = 0
   let covered = 0

@@ -253,7 +253,6 @@ class Workspace {
       if (this.closed) return
       this.renderUser()
       this.renderSummary()
-      this.renderExports()
     })
     this.writeAddress()
     void this.analyse()
