@@ -20,3 +20,9 @@ export type TravelMode = (typeof TRAVEL_MODES)[number]
 
 /** The demand data set analyses use unless asked for another (the seed's hotspots). */
 export const DEFAULT_DATASET = 'default'
+
+/**
+ * What demand counts: outdoor workers who need a station there. A demand point's weight is how
+ * many of them it stands for; a courier's station request is one. Shown as whole people.
+ */
+export const DEMAND_UNIT = 'workers'

@@ -140,6 +140,10 @@ describeEachBackend('coverage golden fixtures', (db) => {
       const { nearest_station, nearest_distance_m, ...props } = want.properties
       expect(cell.properties).toMatchObject(props)
       expect(cell.properties.nearest_station_id).toBe(stationIds.get(nearest_station as string))
+      // Named by its code and name; no station naming a district within reach of the fixture.
+      expect(cell.properties.nearest_station_code).toBe(`FX-${nearest_station}`)
+      expect(cell.properties.nearest_station_name).toBe(`Fixture ${nearest_station}`)
+      expect(cell.properties.district).toBeNull()
       // Hand distances are planar UTM metres; the API's are on the sphere.
       const ratio = (cell.properties.nearest_distance_m as number) / (nearest_distance_m as number)
       expect(Math.abs(ratio - 1)).toBeLessThan(0.005)

@@ -1,13 +1,23 @@
 import fs from 'node:fs'
 import type { Knex } from 'knex'
 import { columns } from '../db/arrays.ts'
-import type { GapsQuery, SummaryQuery, SuggestionsQuery, WhatIfBody } from './schema.ts'
+import {
+  PLACE_M,
+  type GapsQuery,
+  type SummaryQuery,
+  type SuggestionsQuery,
+  type WhatIfBody,
+} from './schema.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
+import { DEMAND_UNIT } from '../../../contract/coverage.ts'
+import { wholeCoverage, wholeParts } from './whole.ts'
 
 const read = (name: string) => fs.readFileSync(new URL(`./${name}.sql`, import.meta.url), 'utf8')
 const demandCte = read('demand')
 const cellsCte = read('cells')
-const gapsSql = `WITH ${demandCte},\n${cellsCte},\n${read('gaps')}`
+const nearestJoins = read('nearest')
+const gapsSql = `WITH ${demandCte},\n${cellsCte},\n${read('gaps')}${nearestJoins}ORDER BY c.i, c.j`
+const placesSql = `${read('places')}${nearestJoins}ORDER BY t.ord`
 const suggestionsSql = `WITH ${demandCte},\n${cellsCte},\n${read('suggestions')}`
 const whatIfSql = `WITH ${demandCte},\n${read('what-if')}`
 const summarySql = read('summary')
@@ -42,24 +52,52 @@ function areaBindings(q: { bbox: Bbox; reach_m: number; min_stations: number; da
   return { w, s, e, n, reach: q.reach_m, m: q.min_stations, dataset: q.dataset }
 }
 
-function totals(total: number, covered: number) {
+/**
+ * Coverage in whole workers, `covered` and `uncovered` already rounded so that they add up; the
+ * ratio is of the exact demand.
+ */
+function totals(covered: number, uncovered: number, exactRatio: number | null) {
   return {
-    total_demand: total,
+    total_demand: covered + uncovered,
     covered_demand: covered,
-    uncovered_demand: total - covered,
-    coverage_ratio: total > 0 ? covered / total : null,
+    uncovered_demand: uncovered,
+    coverage_ratio: exactRatio,
   }
 }
 
-interface CellRow {
+const ratioOf = (covered: number, total: number) => (total > 0 ? covered / total : null)
+
+/** The names of a place (nearest.sql), as a row has them. */
+interface PlaceRow {
+  nearest_station_id: number | null
+  nearest_station_code: string | null
+  nearest_station_name: string | null
+  nearest_station_address: string | null
+  nearest_distance_m: number | null
+  district: string | null
+  city: string | null
+}
+
+function place(r: PlaceRow) {
+  return {
+    district: r.district,
+    city: r.city,
+    nearest_station_id: r.nearest_station_id,
+    nearest_station_code: r.nearest_station_code,
+    nearest_station_name: r.nearest_station_name,
+    nearest_station_address: r.nearest_station_address,
+    nearest_distance_m:
+      r.nearest_distance_m === null ? null : Math.round(r.nearest_distance_m * 10) / 10,
+  }
+}
+
+interface CellRow extends PlaceRow {
   i: number
   j: number
   demand: number
   covered_demand: number
   requests: number
   stations_within_reach: number
-  nearest_station_id: number | null
-  nearest_distance_m: number | null
   geometry: { type: 'Polygon'; coordinates: number[][][] }
 }
 
@@ -69,34 +107,45 @@ export async function findGaps(knex: Knex, q: GapsQuery, timeoutMs: number) {
     ...areaBindings(q),
     srid,
     cell: q.cell_m,
+    place_m: PLACE_M,
+    all: q.include === 'all',
   })
   let total = 0
   let covered = 0
+  for (const r of rows) {
+    total += r.demand
+    covered += r.covered_demand
+  }
+  const whole = wholeCoverage(
+    rows.map((r) => r.covered_demand),
+    rows.map((r) => r.demand - r.covered_demand),
+  )
   let gapCells = 0
   let gapDemand = 0
   const features = []
-  for (const r of rows) {
+  for (const [n, r] of rows.entries()) {
     const gap = r.stations_within_reach < q.min_stations
-    total += r.demand
-    covered += r.covered_demand
+    const coveredDemand = whole.coveredParts[n]!
+    const uncoveredDemand = whole.uncoveredParts[n]!
     if (gap) {
       gapCells++
-      gapDemand += r.demand
+      gapDemand += coveredDemand + uncoveredDemand
     }
     if (!gap && q.include === 'gaps') continue
+    const { district, city, ...nearest } = place(r)
     features.push({
       type: 'Feature' as const,
       id: `${r.i},${r.j}`,
       geometry: r.geometry,
       properties: {
-        demand: r.demand,
-        covered_demand: r.covered_demand,
-        uncovered_demand: r.demand - r.covered_demand,
+        demand: coveredDemand + uncoveredDemand,
+        covered_demand: coveredDemand,
+        uncovered_demand: uncoveredDemand,
         requests: r.requests,
         stations_within_reach: r.stations_within_reach,
-        nearest_station_id: r.nearest_station_id,
-        nearest_distance_m:
-          r.nearest_distance_m === null ? null : Math.round(r.nearest_distance_m * 10) / 10,
+        ...nearest,
+        district,
+        city,
         gap,
       },
     })
@@ -104,8 +153,9 @@ export async function findGaps(knex: Knex, q: GapsQuery, timeoutMs: number) {
   return {
     type: 'FeatureCollection' as const,
     query: { ...q, projection: `EPSG:${srid}` },
+    demand_unit: DEMAND_UNIT,
     summary: {
-      ...totals(total, covered),
+      ...totals(whole.covered, whole.uncovered, ratioOf(covered, total)),
       cells: rows.length,
       gap_cells: gapCells,
       gap_demand: gapDemand,
@@ -206,22 +256,41 @@ export async function suggestSites(knex: Knex, q: SuggestionsQuery, timeoutMs: n
     candidates,
     q.k,
   )
-  let covered = row!.covered_demand
+  const picked = picks.map((p) => candidates[p.candidate]!)
+  const places = picked.length
+    ? await analyse<PlaceRow>(knex, timeoutMs, placesSql, {
+        lons: picked.map((c) => c.location[0]),
+        lats: picked.map((c) => c.location[1]),
+        place_m: PLACE_M,
+      })
+    : []
+  // Covered before, what each site newly covers, and what stays uncovered: whole, adding up.
+  const exactCovered = row!.covered_demand
+  const newly = picks.map((p) => p.newlyCovered)
+  const left = total - exactCovered - newly.reduce((a, b) => a + b, 0)
+  // the sites' newly covered demand, then what is left uncovered
+  const [coveredBefore, ...later] = wholeParts([exactCovered, ...newly, left])
+  const uncoveredBefore = later.reduce((a, b) => a + b, 0)
+  let exact = exactCovered
+  let covered = coveredBefore!
   return {
     query: { ...q, projection: `EPSG:${srid}` },
-    summary: totals(total, row!.covered_demand),
+    demand_unit: DEMAND_UNIT,
+    summary: totals(coveredBefore!, uncoveredBefore, ratioOf(exactCovered, total)),
     suggestions: picks.map((p, rank) => {
-      const c = candidates[p.candidate]!
-      covered += p.newlyCovered
+      const c = picked[rank]!
+      exact += p.newlyCovered
+      covered += later[rank]!
       return {
         rank: rank + 1,
         location: c.location,
+        ...place(places[rank]!),
         source: c.requestId === null ? ('cell' as const) : ('station_request' as const),
         station_request_id: c.requestId,
         added_demand: p.added,
-        newly_covered_demand: p.newlyCovered,
+        newly_covered_demand: later[rank]!,
         covered_demand: covered,
-        coverage_ratio: total > 0 ? covered / total : null,
+        coverage_ratio: ratioOf(exact, total),
       }
     }),
   }
@@ -238,11 +307,13 @@ export async function whatIf(knex: Knex, q: WhatIfBody, timeoutMs: number) {
     lats: q.sites.map((s) => s[1]),
   })
   const { total_demand: total, covered_before: before, covered_after: after } = row!
+  const [coveredBefore, added, uncoveredAfter] = wholeParts([before, after - before, total - after])
   return {
     query: q,
-    before: totals(total, before),
-    after: totals(total, after),
-    added_demand: after - before,
+    demand_unit: DEMAND_UNIT,
+    before: totals(coveredBefore!, added! + uncoveredAfter!, ratioOf(before, total)),
+    after: totals(coveredBefore! + added!, uncoveredAfter!, ratioOf(after, total)),
+    added_demand: added!,
   }
 }
 
@@ -258,16 +329,29 @@ export async function coverageByCity(knex: Knex, q: SummaryQuery, timeoutMs: num
     dataset: q.dataset,
   })
   const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0)
+  const whole = wholeCoverage(
+    rows.map((r) => r.covered_demand),
+    rows.map((r) => r.total_demand - r.covered_demand),
+  )
   return {
     query: q,
+    demand_unit: DEMAND_UNIT,
     total: totals(
-      sum((r) => r.total_demand),
-      sum((r) => r.covered_demand),
+      whole.covered,
+      whole.uncovered,
+      ratioOf(
+        sum((r) => r.covered_demand),
+        sum((r) => r.total_demand),
+      ),
     ),
-    cities: rows.map((r) => ({
+    cities: rows.map((r, n) => ({
       city: r.city,
       active_stations: r.active_stations,
-      ...totals(r.total_demand, r.covered_demand),
+      ...totals(
+        whole.coveredParts[n]!,
+        whole.uncoveredParts[n]!,
+        ratioOf(r.covered_demand, r.total_demand),
+      ),
     })),
   }
 }

@@ -5,6 +5,7 @@ import { problemResponses } from '../openapi.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import {
   DEFAULT_DATASET,
+  DEMAND_UNIT,
   COVERAGE_DEFAULTS,
   COVERAGE_LIMITS,
   MAX_WHAT_IF_SITES,
@@ -13,6 +14,8 @@ import {
 } from '../../../contract/coverage.ts'
 
 const MAX_CELLS = 250_000
+/** How far the nearest station naming a district may be for a place to take that district. */
+export const PLACE_M = 15_000
 // The grid lies in one UTM zone: 6° from its central meridian the scale is still within 0.4 %.
 // All of Hunan spans 5.5°.
 const MAX_BBOX_SPAN_DEG = 12
@@ -220,18 +223,51 @@ const ratio = z
   .nullable()
   .meta({ description: 'covered_demand / total_demand; null when there is no demand' })
 
+/** Demand in whole workers (see demandDoc). */
+const workers = z.number().int().min(0)
+
+const demandUnit = z.literal(DEMAND_UNIT).meta({
+  description: 'What demand counts: outdoor workers who need a station (whole people)',
+})
+
 export const coverageTotals = z
   .object({
-    total_demand: z
-      .number()
-      .meta({ description: 'Sum of demand point weights plus one per station request' }),
-    covered_demand: z.number().meta({
+    total_demand: workers.meta({
+      description: 'Sum of demand point weights plus one per station request',
+    }),
+    covered_demand: workers.meta({
       description: 'Demand with at least min_stations active stations within reach (per point)',
     }),
-    uncovered_demand: z.number(),
+    uncovered_demand: workers.meta({ description: 'total_demand − covered_demand' }),
     coverage_ratio: ratio,
   })
   .meta({ id: 'CoverageTotals' })
+
+/** A place named for a person: gap cells by their centre, suggested sites by their location. */
+const placeNames = {
+  district: z
+    .string()
+    .nullable()
+    .meta({
+      description:
+        'District (区/县) of the nearest station that names one, if within 15 km (null past ' +
+        'that): there are no district boundaries',
+    }),
+  city: z.string().nullable().meta({ description: 'City of that same station' }),
+  nearest_station_id: z.number().int().nullable(),
+  nearest_station_code: z
+    .string()
+    .nullable()
+    .meta({ description: 'The nearest active station, by its code: how planners name stations' }),
+  nearest_station_name: z.string().nullable(),
+  nearest_station_address: z.string().nullable().meta({
+    description: 'Stands in for the road: there is no road network to name one by',
+  }),
+  nearest_distance_m: z
+    .number()
+    .nullable()
+    .meta({ description: 'Straight-line metres to the nearest active station (0.1 m)' }),
+}
 
 const query = z
   .looseObject({ reach_m: z.number().meta({ description: 'The reach in metres' }) })
@@ -245,19 +281,15 @@ export const gapCell = z.object({
     coordinates: z.array(z.array(z.tuple([z.number(), z.number()]))),
   }),
   properties: z.object({
-    demand: z.number(),
-    covered_demand: z.number().meta({ description: 'Exact, per point' }),
-    uncovered_demand: z.number(),
+    demand: workers.meta({ description: 'covered_demand + uncovered_demand' }),
+    covered_demand: workers.meta({ description: 'Per point' }),
+    uncovered_demand: workers,
     requests: z.number().int().meta({ description: 'Station requests in the cell' }),
     stations_within_reach: z
       .number()
       .int()
       .meta({ description: 'Active stations within reach of the cell centre' }),
-    nearest_station_id: z.number().int().nullable(),
-    nearest_distance_m: z
-      .number()
-      .nullable()
-      .meta({ description: 'From the cell centre to the nearest active station' }),
+    ...placeNames,
     gap: z.boolean().meta({ description: 'stations_within_reach < min_stations' }),
   }),
 })
@@ -265,10 +297,11 @@ export const gapCell = z.object({
 export const gapsResponse = z.object({
   type: z.literal('FeatureCollection'),
   query,
+  demand_unit: demandUnit,
   summary: coverageTotals.extend({
     cells: z.number().int().meta({ description: 'Cells holding demand' }),
     gap_cells: z.number().int(),
-    gap_demand: z.number().meta({ description: 'Demand in gap cells' }),
+    gap_demand: workers.meta({ description: 'Demand in gap cells: the sum of their demand' }),
   }),
   features: z.array(gapCell),
 })
@@ -276,6 +309,7 @@ export const gapsResponse = z.object({
 const suggestion = z.object({
   rank: z.number().int(),
   location: site,
+  ...placeNames,
   source: z.enum(['cell', 'station_request']),
   station_request_id: z.number().int().nullable(),
   added_demand: z.number().meta({
@@ -283,23 +317,30 @@ const suggestion = z.object({
       'The greedy gain of this site, never more than the one before. Demand that lacked n ' +
       'stations at the start (min_stations minus the active ones within reach) earns weight/n ' +
       'for each of them a site supplies, so this sums that share over the demand the site ' +
-      'reaches that still lacks a station. With min_stations=1 it is the demand newly covered.',
+      'reaches that still lacks a station. With min_stations=1 it is the demand newly covered; ' +
+      'with more it is a score, in fractions of workers.',
   }),
-  newly_covered_demand: z
-    .number()
-    .meta({ description: 'Demand that reaches min_stations with this site' }),
-  covered_demand: z.number().meta({ description: 'Cumulative, with this and earlier sites' }),
+  newly_covered_demand: workers.meta({
+    description: 'Demand that reaches min_stations with this site',
+  }),
+  covered_demand: workers.meta({
+    description:
+      'Cumulative, with this and earlier sites: summary.covered_demand plus each ' +
+      'newly_covered_demand so far',
+  }),
   coverage_ratio: ratio,
 })
 
 export const suggestionsResponse = z.object({
   query,
+  demand_unit: demandUnit,
   summary: coverageTotals.meta({ description: 'Before any new site' }),
   suggestions: z.array(suggestion),
 })
 
 export const summaryResponse = z.object({
   query,
+  demand_unit: demandUnit,
   total: coverageTotals,
   cities: z.array(
     coverageTotals.extend({
@@ -311,13 +352,16 @@ export const summaryResponse = z.object({
 
 export const whatIfResponse = z.object({
   query,
+  demand_unit: demandUnit,
   before: coverageTotals,
   after: coverageTotals,
-  added_demand: z.number().meta({ description: 'after.covered_demand − before.covered_demand' }),
+  added_demand: workers.meta({ description: 'after.covered_demand − before.covered_demand' }),
 })
 
 const demandDoc =
-  'Demand is every demand point in the bbox at its weight and every station request at weight 1. '
+  'Demand is every demand point in the bbox at its weight and every station request at weight 1: ' +
+  `${DEMAND_UNIT}, outdoor workers who need a station there. Demand figures are whole workers, ` +
+  'rounded so that the parts add up to the totals (largest remainder); coverage_ratio is exact. '
 
 export function registerCoverageApi(registry: OpenAPIRegistry) {
   const json = <S extends z.ZodType>(schema: S, type = 'application/json') => ({

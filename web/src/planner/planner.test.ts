@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import gcoord from 'gcoord'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { describeEachBackend } from '../../../test/db.ts'
@@ -67,6 +68,12 @@ async function downloaded(page: Page, selector: string) {
 }
 
 const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`
+/** Demand as the page writes it in Chinese: whole workers, with the unit. */
+const workers = (n: number) => `${n.toLocaleString('zh-CN')} 人`
+const distance = (m: number) => (m < 1000 ? `${Math.round(m)} 米` : `${(m / 1000).toFixed(1)} 公里`)
+/** A WGS-84 position in GCJ-02 as gcoord puts it, to the 6 decimals of the exports. */
+const gcj02 = ([lon, lat]: number[]) =>
+  gcoord.transform([lon!, lat!], gcoord.WGS84, gcoord.GCJ02).map((x) => Number(x.toFixed(6)))
 
 describe('planner params in the address', () => {
   it('round-trip, and fall back to the defaults for anything unreadable', () => {
@@ -141,9 +148,14 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
       expect(Number(await summary.getAttribute('data-gap-cells'))).toBe(gaps.summary.gap_cells)
       expect(Number(await map.getAttribute('data-gap-features'))).toBe(gaps.features.length)
       expect(await summary.locator('.summary-ratio').textContent()).toBe(percent(initial))
-      expect(await summary.locator('[data-figure="total"] dd').textContent()).toBe(
-        gaps.summary.total_demand.toLocaleString('zh-CN'),
-      )
+      // whole workers, with their unit, and the parts shown add up to the total shown
+      const { total_demand, covered_demand, uncovered_demand } = gaps.summary
+      expect(covered_demand + uncovered_demand).toBe(total_demand)
+      const figure = (key: string) => summary.locator(`[data-figure="${key}"] dd`).textContent()
+      expect(await figure('total')).toBe(workers(total_demand))
+      expect(await figure('covered')).toBe(workers(covered_demand))
+      expect(await figure('uncovered')).toBe(workers(uncovered_demand))
+      expect(await figure('gap-demand')).toBe(workers(gaps.summary.gap_demand))
 
       // the station requests posted above, drawn on the map
       await page.locator('#planner-requests').check()
@@ -182,6 +194,18 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
       expect(await page.locator('.ratio-rise').textContent()).toBe(
         `覆盖率 ${percent(initial)} → ${percent(ratios.at(-1)!)}`,
       )
+      // each site named by its district and nearest station (by code), its demand in workers
+      const first = suggested.suggestions[0]!
+      expect(first.district).toMatch(/[区县市]$/)
+      const place =
+        `${first.district} · 近 ${first.nearest_station_code} ${first.nearest_station_name} ` +
+        distance(first.nearest_distance_m!)
+      const card = page.locator('.suggestion-list li').first()
+      expect(await card.locator('.suggestion-place').textContent()).toBe(place)
+      expect(await card.locator('.suggestion-added').textContent()).toBe(
+        `新覆盖 ${workers(first.newly_covered_demand)}`,
+      )
+      expect(await pins.first().getAttribute('aria-label')).toBe(`建议新址 1：${place}`)
       expect(
         await layoutProblems(page, [
           '.nav-link',
@@ -199,31 +223,89 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
       await saveScreenshot(page, 'planner-desktop', backend)
 
       // exports: the gap cells and the suggestions, as GeoJSON and as CSV for Excel
+      // in WGS-84 unless asked, which the name and the file say
       const geojson = await downloaded(page, '[data-export="gaps-geojson"]')
-      expect(geojson.name).toBe('yizhan-gaps-r1000m-c500m.geojson')
-      const exported = JSON.parse(geojson.text) as GapsResponse
+      expect(geojson.name).toBe('yizhan-gaps-r1000m-c500m-wgs84.geojson')
+      const exported = JSON.parse(geojson.text) as GapsResponse & { coordinate_system: string }
+      expect(exported.coordinate_system).toBe('WGS-84')
+      expect(exported.demand_unit).toBe('workers')
       expect(exported.features.map((f) => f.id)).toEqual(gaps.features.map((f) => f.id))
       expect(exported.features[0]!.properties).toEqual(gaps.features[0]!.properties)
       expect(exported.summary).toEqual(gaps.summary)
       const csv = await downloaded(page, '[data-export="gaps-csv"]')
-      expect(csv.name).toBe('yizhan-gaps-r1000m-c500m.csv')
-      expect(csv.text.startsWith('\uFEFF格子编号,中心经度,中心纬度,需求,')).toBe(true)
+      expect(csv.name).toBe('yizhan-gaps-r1000m-c500m-wgs84.csv')
+      expect(
+        csv.text.startsWith(
+          '\uFEFF格子编号,中心经度（WGS-84）,中心纬度（WGS-84）,区县,城市,需求（人）,',
+        ),
+      ).toBe(true)
       const lines = csv.text.slice(1).trimEnd().split('\r\n')
       expect(lines).toHaveLength(gaps.features.length + 1)
-      const first = gaps.features[0]!
-      // cell ids ("12,345") hold a comma, so they are quoted
-      expect(lines[1]).toMatch(
-        new RegExp(`^"${first.id}",[\\d.]+,[\\d.]+,${first.properties.demand},`),
+      const cell = gaps.features[0]!.properties
+      // cell ids ("12,345") hold a comma, so they are quoted; stations go by code and name
+      expect(lines[1]).toBe(
+        [
+          `"${gaps.features[0]!.id}"`,
+          ...lines[1]!.split(',').slice(2, 4),
+          cell.district,
+          cell.city,
+          cell.demand,
+          cell.covered_demand,
+          cell.uncovered_demand,
+          cell.requests,
+          cell.stations_within_reach,
+          cell.nearest_station_code,
+          cell.nearest_station_name,
+          cell.nearest_station_address,
+          cell.nearest_distance_m,
+        ].join(','),
       )
       const sites = await downloaded(page, '[data-export="suggestions-csv"]')
-      expect(sites.name).toBe('yizhan-suggestions-r1000m-c500m-k10.csv')
+      expect(sites.name).toBe('yizhan-suggestions-r1000m-c500m-k10-wgs84.csv')
       const rows = sites.text.slice(1).trimEnd().split('\r\n')
       expect(rows).toHaveLength(11)
+      expect(rows[0]).toMatch(/^序号,经度（WGS-84）,纬度（WGS-84）,区县,城市,最近驿站编号,/)
+      expect(rows[1]!.split(',').slice(3, 6)).toEqual([
+        first.district,
+        first.city,
+        first.nearest_station_code,
+      ])
       expect(rows[10]!.split(',').at(-1)).toBe(String(Number(ratios[9]!.toFixed(6))))
       const points = JSON.parse(
         (await downloaded(page, '[data-export="suggestions-geojson"]')).text,
       )
       expect(points.features).toHaveLength(10)
+
+      // for Amap and Tencent: GCJ-02, gcoord's transform of the WGS-84 coordinates, said so in
+      // the name, the CSV header and the GeoJSON (which RFC 7946 would have in WGS-84)
+      await page.locator('#planner-export-crs').selectOption('gcj02')
+      const gcjSites = await downloaded(page, '[data-export="suggestions-csv"]')
+      expect(gcjSites.name).toBe('yizhan-suggestions-r1000m-c500m-k10-gcj02.csv')
+      const gcjRows = gcjSites.text.slice(1).trimEnd().split('\r\n')
+      expect(gcjRows[0]).toMatch(/^序号,经度（GCJ-02）,纬度（GCJ-02）,/)
+      suggested.suggestions.forEach((s, i) => {
+        const at = gcjRows[i + 1]!.split(',').slice(1, 3).map(Number)
+        expect(at).toEqual(gcj02(s.location))
+        // a few hundred metres off in Changsha: not the WGS-84 numbers again
+        expect(Math.abs(at[0]! - s.location[0])).toBeGreaterThan(0.003)
+      })
+      const gcjPoints = await downloaded(page, '[data-export="suggestions-geojson"]')
+      expect(gcjPoints.name).toBe('yizhan-suggestions-r1000m-c500m-k10-gcj02.geojson')
+      const gcjCollection = JSON.parse(gcjPoints.text)
+      expect(gcjCollection.coordinate_system).toBe('GCJ-02')
+      expect(gcjCollection.coordinate_note).toMatch(/not the WGS-84 of RFC 7946/)
+      expect(
+        gcjCollection.features.map(
+          (f: { geometry: { coordinates: number[] } }) => f.geometry.coordinates,
+        ),
+      ).toEqual(suggested.suggestions.map((s) => gcj02(s.location)))
+      const gcjCells = await downloaded(page, '[data-export="gaps-geojson"]')
+      expect(gcjCells.name).toBe('yizhan-gaps-r1000m-c500m-gcj02.geojson')
+      const ring = JSON.parse(gcjCells.text).features[0].geometry.coordinates[0]
+      expect(ring).toEqual(gaps.features[0]!.geometry.coordinates[0]!.map(gcj02))
+      const gcjCsv = await downloaded(page, '[data-export="gaps-csv"]')
+      expect(gcjCsv.name).toBe('yizhan-gaps-r1000m-c500m-gcj02.csv')
+      expect(gcjCsv.text).toMatch(/^\uFEFF格子编号,中心经度（GCJ-02）,中心纬度（GCJ-02）,/)
 
       // what-if: a station where the first suggestion is lifts coverage as the API says
       await page.locator('.whatif-toggle').click()
@@ -331,6 +413,9 @@ describeEachBackend('planner view in a real browser', (db, backend) => {
       await saveScreenshot(page, 'planner-phone', backend)
       await page.locator('.lang-switch').click()
       expect(await page.locator('.summary-ratio-label').textContent()).toBe('of the demand covered')
+      expect(await page.locator('[data-figure="total"] dd').textContent()).toMatch(
+        /^[\d,]+ workers$/,
+      )
       expect(await layoutProblems(page, controls)).toEqual([])
       expect(unexpected(errors)).toEqual([])
       await page.context().close()

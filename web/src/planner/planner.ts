@@ -20,8 +20,8 @@ import { makeSheet, type Sheet } from '../shared/sheet.ts'
 import { placeSearch, showPlace, viewArea } from '../shared/placeSearch.ts'
 import { Cities } from './cities.ts'
 import { Controls } from './controls.ts'
-import { download, gapsCsv, gapsGeoJson, suggestionsCsv, suggestionsGeoJson } from './export.ts'
-import { count, percent, problemText, suggestedCell } from './format.ts'
+import { Exports } from './export.ts'
+import { count, percent, placeName, problemText, suggestedCell, workers } from './format.ts'
 import { PlannerLayers } from './layers.ts'
 import {
   coverageParams,
@@ -163,7 +163,7 @@ class Workspace {
   private readonly layers: PlannerLayers
   private readonly sheet: Sheet
   private readonly summary = el('section', 'planner-section summary')
-  private readonly exports = el('section', 'planner-section exports')
+  private readonly exports = new Exports()
   private readonly userBar = el('div', 'planner-user')
   private readonly busy = el('p', 'map-busy')
   private readonly controls: Controls
@@ -250,7 +250,7 @@ class Workspace {
       this.controls.element,
       this.suggestions.element,
       this.whatIf.element,
-      this.exports,
+      this.exports.element,
       this.cities.element,
       this.userBar,
     )
@@ -259,7 +259,6 @@ class Workspace {
       if (this.closed) return
       this.renderUser()
       this.renderSummary()
-      this.renderExports()
     })
     this.writeAddress()
     void this.analyse()
@@ -412,7 +411,8 @@ class Workspace {
     const state = this.gaps
     const box = this.summary
     box.dataset.state = state.kind
-    for (const key of ['ratio', 'total', 'covered', 'gapCells'] as const) delete box.dataset[key]
+    for (const key of ['ratio', 'total', 'covered', 'uncovered', 'gapCells'] as const)
+      delete box.dataset[key]
     const heading = el('h2', '', m.summaryTitle)
     if (state.kind === 'idle' || state.kind === 'loading')
       return box.replaceChildren(heading, el('p', 'muted', m.analysing))
@@ -437,6 +437,7 @@ class Workspace {
     box.dataset.ratio = String(summary.coverage_ratio)
     box.dataset.total = String(summary.total_demand)
     box.dataset.covered = String(summary.covered_demand)
+    box.dataset.uncovered = String(summary.uncovered_demand)
     box.dataset.gapCells = String(summary.gap_cells)
     const ratio = summary.coverage_ratio
     const bar = el('span', 'ratio-bar', el('span', 'ratio-fill'))
@@ -461,75 +462,28 @@ class Workspace {
         el('span', 'summary-ratio-label', m.ratioLabel),
       ),
       bar,
-      summary.total_demand
-        ? el(
-            'dl',
-            'summary-figures',
-            figure(m.totalDemand, count(summary.total_demand), 'total'),
-            figure(m.coveredDemand, count(summary.covered_demand), 'covered'),
-            figure(m.gapCells, count(summary.gap_cells), 'gap-cells'),
-            figure(m.gapDemand, count(summary.gap_demand), 'gap-demand'),
-          )
-        : el('p', 'muted', m.noDemand),
+      // covered and uncovered add up to the total: the API rounds them so
+      ...(summary.total_demand
+        ? [
+            el(
+              'dl',
+              'summary-figures',
+              figure(m.totalDemand, workers(summary.total_demand), 'total'),
+              figure(m.coveredDemand, workers(summary.covered_demand), 'covered'),
+              figure(m.uncoveredDemand, workers(summary.uncovered_demand), 'uncovered'),
+              figure(m.gapCells, count(summary.gap_cells), 'gap-cells'),
+              figure(m.gapDemand, workers(summary.gap_demand), 'gap-demand'),
+            ),
+            el('p', 'field-hint demand-note', m.demandNote),
+          ]
+        : [el('p', 'muted', m.noDemand)]),
       el('p', 'summary-scope', m.scope(scope)),
     )
   }
 
   private renderExports(): void {
-    const m = t().planner
-    const state = this.gaps
-    const gaps = state.kind === 'done' ? state.result : null
-    const suggestions = this.suggestions.result
-    const slug = paramsSlug(this.params)
-    const csv = 'text/csv;charset=utf-8'
-    const geojson = 'application/geo+json'
-    const action = (
-      name: string,
-      label: string,
-      ready: boolean,
-      save: () => [filename: string, type: string, text: string],
-    ) => {
-      const node = button('secondary-button export-button', label, () => download(...save()))
-      node.dataset.export = name
-      node.disabled = !ready
-      return node
-    }
-    const gapCells = () => gaps!.features.filter((cell) => cell.properties.gap)
-    const k = suggestions?.suggestions.length ?? 0
-    this.exports.replaceChildren(
-      el('h2', '', m.exportTitle),
-      el('p', 'field-hint', m.exportHint),
-      el(
-        'div',
-        'export-row',
-        el('span', 'export-label', m.exportGaps),
-        action('gaps-geojson', 'GeoJSON', gaps !== null, () => [
-          `yizhan-gaps-${slug}.geojson`,
-          geojson,
-          gapsGeoJson(gaps!),
-        ]),
-        action('gaps-csv', 'CSV', gaps !== null, () => [
-          `yizhan-gaps-${slug}.csv`,
-          csv,
-          gapsCsv(gapCells()),
-        ]),
-      ),
-      el(
-        'div',
-        'export-row',
-        el('span', 'export-label', m.exportSuggestions),
-        action('suggestions-geojson', 'GeoJSON', k > 0, () => [
-          `yizhan-suggestions-${slug}-k${k}.geojson`,
-          geojson,
-          suggestionsGeoJson(suggestions!),
-        ]),
-        action('suggestions-csv', 'CSV', k > 0, () => [
-          `yizhan-suggestions-${slug}-k${k}.csv`,
-          csv,
-          suggestionsCsv(suggestions!.suggestions),
-        ]),
-      ),
-    )
+    const gaps = this.gaps.kind === 'done' ? this.gaps.result : null
+    this.exports.show(gaps, this.suggestions.result, paramsSlug(this.params))
   }
 }
 
@@ -537,17 +491,17 @@ class Workspace {
 function cellDetails(cell: GapCellProperties): HTMLElement {
   const m = t().planner
   const lines = [
-    m.cellDemand(count(cell.demand), count(cell.covered_demand)),
+    m.cellDemand(workers(cell.demand), workers(cell.covered_demand)),
     m.cellStations(cell.stations_within_reach),
-    cell.nearest_distance_m === null
-      ? m.cellNoStation
-      : m.cellNearest(t().distance(cell.nearest_distance_m)),
   ]
+  // the nearest station's road stands in for the cell's: there is no road network to name it
+  if (cell.nearest_station_address) lines.push(m.cellAddress(cell.nearest_station_address))
   if (cell.requests) lines.push(m.cellRequests(cell.requests))
   return el(
     'div',
     '',
     el('strong', '', m.cellTitle(cell.gap)),
+    el('p', 'cell-place', placeName(cell)),
     ...lines.map((line) => el('p', '', line)),
   )
 }

@@ -2,7 +2,7 @@ import { Marker, type Map as MapLibreMap } from 'maplibre-gl'
 import { getSuggestions, type CoverageParams, type SuggestionsResponse } from '../shared/api.ts'
 import { button, el } from '../shared/dom.ts'
 import { onLangChange, t } from '../shared/i18n.ts'
-import { count, percent, problemText } from './format.ts'
+import { percent, placeName, problemText, workers } from './format.ts'
 import { inRange, LIMITS } from './params.ts'
 
 type State =
@@ -22,7 +22,10 @@ export interface SuggestionsHandlers {
   reveal(): void
 }
 
-/** "Suggest k sites": numbered markers, and a list whose coverage ratio rises row by row. */
+/**
+ * "Suggest k sites": numbered markers, and a list whose coverage ratio rises row by row, each
+ * site named by its district and nearest station.
+ */
 export class Suggestions {
   readonly element = el('section', 'planner-section suggestions')
   private state: State = { kind: 'idle' }
@@ -117,9 +120,11 @@ export class Suggestions {
     if (this.state.kind === 'done') parts.push(...this.list(this.state.result))
     this.body.replaceChildren(...parts)
     this.renderButton()
-    for (const marker of this.markers) {
-      const element = marker.getElement()
-      element.setAttribute('aria-label', m.siteLabel(Number(element.dataset.rank)))
+    for (const [i, marker] of this.markers.entries()) {
+      const s = this.result!.suggestions[i]!
+      const label = m.siteLabel(s.rank, placeName(s))
+      marker.getElement().setAttribute('aria-label', label)
+      marker.getElement().title = label
     }
   }
 
@@ -146,13 +151,19 @@ export class Suggestions {
       const bar = el('span', 'rise-bar', el('span', 'rise-fill'))
       const share = span > 0 ? ((s.coverage_ratio ?? 0) - low) / span : 1
       bar.style.setProperty('--share', `${Math.round(share * 1000) / 10}%`)
-      const what = [m.addedDemand(count(s.added_demand))]
+      const what = [m.newlyCovered(workers(s.newly_covered_demand))]
       if (s.source === 'station_request') what.push(m.sources.station_request)
       const row = button('suggestion-item', el('span', 'rank', String(s.rank)), () =>
         this.select(s.rank, true),
       )
       row.append(
-        el('span', 'item-main', el('span', 'suggestion-added', what.join(' · ')), bar),
+        el(
+          'span',
+          'item-main',
+          el('span', 'suggestion-place', placeName(s)),
+          el('span', 'suggestion-added', what.join(' · ')),
+          bar,
+        ),
         el('span', 'suggestion-ratio', percent(s.coverage_ratio)),
       )
       row.setAttribute('aria-pressed', String(this.selected === s.rank))
@@ -160,6 +171,8 @@ export class Suggestions {
       item.dataset.rank = String(s.rank)
       item.dataset.ratio = String(s.coverage_ratio)
       item.dataset.added = String(s.added_demand)
+      item.dataset.newlyCovered = String(s.newly_covered_demand)
+      item.dataset.station = s.nearest_station_code ?? ''
       return item
     })
     return [rise, el('p', 'field-hint', m.suggestListHint), el('ol', 'suggestion-list', ...items)]

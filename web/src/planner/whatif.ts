@@ -4,7 +4,7 @@ import { postWhatIf, type CoverageParams, type WhatIfResponse } from '../shared/
 import { button, el } from '../shared/dom.ts'
 import { onLangChange, t } from '../shared/i18n.ts'
 import type { LngLat } from '../shared/map.ts'
-import { count, percent, problemText } from './format.ts'
+import { percent, problemText, workers } from './format.ts'
 
 /** Clicks in quick succession cost one request. */
 const DEBOUNCE_MS = 250
@@ -173,7 +173,7 @@ export class WhatIf {
           ' → ',
           el('strong', '', percent(after.coverage_ratio)),
         ),
-        el('p', 'whatif-added', m.whatIfAdded(count(added_demand))),
+        el('p', 'whatif-added', m.whatIfAdded(workers(added_demand))),
       )
     }
     for (const site of this.sites) {
