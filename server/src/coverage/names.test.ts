@@ -2,7 +2,7 @@ import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
-import type { LonLat } from '../../../test/sphere.ts'
+import type { LonLat } from '../../../contract/sphere.ts'
 import { signIn, testApp } from '../../../test/app.ts'
 import { DEMAND_UNIT } from '../../../contract/coverage.ts'
 
