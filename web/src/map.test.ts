@@ -10,8 +10,15 @@ import { NEAREST_LIMIT, nearestQuery } from './shared/api.ts'
 const hasBrowser = browserAvailable()
 const noFilters = { amenities: [], openNow: false, available: false }
 
-async function stationsDrawn(page: Page, url: string) {
+/** The first page's map; a phone shows it when asked (it loads the map library on demand). */
+async function stationsDrawn(page: Page, url: string, onPhone?: () => Promise<void>) {
   await page.goto(url)
+  if (onPhone) {
+    await page.locator('.locate-button').waitFor()
+    expect(await page.locator('.maplibregl-map').count()).toBe(0)
+    await onPhone()
+    await page.locator('.map-placeholder button').click()
+  }
   return mapReady(page)
 }
 
@@ -46,10 +53,14 @@ describeEachBackend('first page in a real browser', (db, backend) => {
       async () => {
         const page = await browser.newPage({ viewport, locale: 'zh-CN' })
         const errors = collectConsoleErrors(page)
-        const map = await stationsDrawn(page, server.url)
+        const map = await stationsDrawn(
+          page,
+          server.url,
+          name === 'phone' ? () => saveScreenshot(page, 'first-page-phone', backend) : undefined,
+        )
         expect(await map.getAttribute('data-basemap')).toBe('offline')
         expect(await page.getByText('驿站 Yizhan').isVisible()).toBe(true)
-        await saveScreenshot(page, `first-page-${name}`, backend)
+        await saveScreenshot(page, `${name === 'phone' ? 'map' : 'first-page'}-${name}`, backend)
         expect(errors).toEqual([])
         await page.close()
       },

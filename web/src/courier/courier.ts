@@ -148,20 +148,23 @@ class Courier {
     main.append(panel, el('div', 'map-area', this.mapContainer, this.overlays))
 
     let reload: ReturnType<typeof setTimeout> | undefined
-    this.live = new LiveClient({
-      status: (s) => this.applyStatus(s),
-      // an admin editing several stations in a row costs one reload
-      changed: () => {
-        clearTimeout(reload)
-        reload = setTimeout(() => this.map?.reloadStations(), 1_000)
+    this.live = new LiveClient(
+      {
+        status: (s) => this.applyStatus(s),
+        // an admin editing several stations in a row costs one reload
+        changed: () => {
+          clearTimeout(reload)
+          reload = setTimeout(() => this.map?.reloadStations(), 1_000)
+        },
+        state: (state) => {
+          // the socket coming back is the surest sign that the server can be reached again
+          if (state === 'live' && this.liveLost) void this.reconnected()
+          this.liveLost = state === 'reconnecting'
+          pill.set(state)
+        },
       },
-      state: (state) => {
-        // the socket coming back is the surest sign that the server can be reached again
-        if (state === 'live' && this.liveLost) void this.reconnected()
-        this.liveLost = state === 'reconnecting'
-        pill.set(state)
-      },
-    })
+      true,
+    )
     this.notice.setAttribute('role', 'status')
     this.notice.hidden = true
     window.addEventListener('online', () => void this.reconnected())

@@ -50,8 +50,17 @@ export class LiveClient {
   private retry: ReturnType<typeof setTimeout> | undefined
   private current: LiveState = 'connecting'
 
-  constructor(private readonly handlers: LiveHandlers) {
-    this.socket = io(LIVE_NAMESPACE, { reconnectionDelayMax: 10_000 })
+  /**
+   * `lazy`: connect only once there is an area to follow (the courier's phone has none until it
+   * shows stations, and a socket's handshake is work a weak phone does not need at start).
+   */
+  constructor(
+    private readonly handlers: LiveHandlers,
+    lazy = false,
+  ) {
+    this.socket = io(LIVE_NAMESPACE, { reconnectionDelayMax: 10_000, autoConnect: !lazy })
+    // nothing followed yet, as the pill says when zoomed out
+    if (lazy) queueMicrotask(() => this.setState('zoom'))
     const socket = this.socket
     socket.on('connect', () => {
       if (socket.recovered && !this.dirty) this.setState(this.areas ? 'live' : 'zoom')
@@ -93,6 +102,10 @@ export class LiveClient {
     if (areas === null && this.areas === null) return
     const covered = (a: Bbox) => this.following.some((f) => within(a, f))
     this.areas = areas
+    if (!this.socket.active) {
+      if (areas?.length) this.socket.connect()
+      return
+    }
     if (areas?.length && this.current === 'live' && areas.every(covered)) return
     if (this.socket.connected) this.subscribe()
     else this.dirty = true
