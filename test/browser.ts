@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
-const BASE_ARGS = [
+export const BASE_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
