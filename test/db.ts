@@ -60,8 +60,9 @@ export function testBackends(): Backend[] {
 export function describeEachBackend(
   name: string,
   fn: (db: () => Database, backend: Backend) => void,
+  backends = testBackends(),
 ) {
-  for (const backend of testBackends()) {
+  for (const backend of backends) {
     describe(`${name} [${backend}]`, () => {
       let db: Awaited<ReturnType<typeof openTestDatabase>> | undefined
       beforeAll(async () => {
@@ -76,4 +77,15 @@ export function describeEachBackend(
       }, backend)
     })
   }
+}
+
+/**
+ * For what does not depend on the database (the browser's offline copy, accessibility, page
+ * speed): once, on the deployed kind of database when there is one.
+ */
+export function describeOneBackend(
+  name: string,
+  fn: (db: () => Database, backend: Backend) => void,
+) {
+  describeEachBackend(name, fn, testBackends().slice(-1))
 }

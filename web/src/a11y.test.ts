@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import type { AxeResults } from 'axe-core'
-import { describeEachBackend } from '../../test/db.ts'
+import { describeOneBackend } from '../../test/db.ts'
 import { browserAvailable, launchBrowser } from '../../test/browser.ts'
 import { seedTime } from '../../test/app.ts'
 import { startServer } from '../../test/server.ts'
@@ -31,7 +31,7 @@ async function violations(page: Page): Promise<string[]> {
     .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')}`))
 }
 
-describeEachBackend('accessibility (axe-core) of every view', (db) => {
+describeOneBackend('accessibility (axe-core) of every view', (db) => {
   let browser: Browser
   let server: Awaited<ReturnType<typeof startServer>>
   let now: Date

@@ -1,15 +1,13 @@
 import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openTestDatabase, testBackends } from '../../test/db.ts'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeOneBackend } from '../../test/db.ts'
 import { BASE_ARGS, browserAvailable, chromiumPath } from '../../test/browser.ts'
 import { startServer } from '../../test/server.ts'
 
 const hasBrowser = browserAvailable()
 const lighthouseCli = createRequire(import.meta.url).resolve('lighthouse/cli/index.js')
-/** The deployed kind of database when there is one: one run is enough. */
-const backend = testBackends().at(-1)!
 
 interface Report {
   categories: Record<string, { score: number }>
@@ -22,42 +20,43 @@ interface Report {
  * the performance figures are printed (this shared machine's timings are not a budget test:
  * see docs/PERFORMANCE.md for the measured ones).
  */
-describe.skipIf(!hasBrowser)(`Lighthouse on "/" (mobile) [${backend}]`, () => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>
+describeOneBackend('Lighthouse on "/" (mobile)', (db) => {
   let server: Awaited<ReturnType<typeof startServer>>
 
   beforeAll(async () => {
-    db = await openTestDatabase(backend)
-    server = await startServer(db)
+    if (hasBrowser) server = await startServer(db())
   })
   afterAll(async () => {
     await server?.close()
-    await db?.dispose()
   })
 
-  it('scores 100 for accessibility and best practices', { timeout: 180_000 }, async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        lighthouseCli,
-        `${server.url}/`,
-        '--quiet',
-        '--output=json',
-        '--output-path=stdout',
-        '--only-categories=performance,accessibility,best-practices',
-        `--chrome-flags=${BASE_ARGS.join(' ')}`,
-      ],
-      { env: { ...process.env, CHROME_PATH: chromiumPath()! }, maxBuffer: 64 << 20 },
-    )
-    const report = JSON.parse(stdout) as Report
-    const score = (id: string) => Math.round(report.categories[id]!.score * 100)
-    const shown = (id: string) => report.audits[id]!.displayValue
-    console.log(
-      `Lighthouse mobile "/": performance ${score('performance')}, ` +
-        `LCP ${shown('largest-contentful-paint')}, TBT ${shown('total-blocking-time')}, ` +
-        `accessibility ${score('accessibility')}, best practices ${score('best-practices')}`,
-    )
-    expect(score('accessibility')).toBe(100)
-    expect(score('best-practices')).toBe(100)
-  })
+  it.skipIf(!hasBrowser)(
+    'scores 100 for accessibility and best practices',
+    { timeout: 180_000 },
+    async () => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          lighthouseCli,
+          `${server.url}/`,
+          '--quiet',
+          '--output=json',
+          '--output-path=stdout',
+          '--only-categories=performance,accessibility,best-practices',
+          `--chrome-flags=${BASE_ARGS.join(' ')}`,
+        ],
+        { env: { ...process.env, CHROME_PATH: chromiumPath()! }, maxBuffer: 64 << 20 },
+      )
+      const report = JSON.parse(stdout) as Report
+      const score = (id: string) => Math.round(report.categories[id]!.score * 100)
+      const shown = (id: string) => report.audits[id]!.displayValue
+      console.log(
+        `Lighthouse mobile "/": performance ${score('performance')}, ` +
+          `LCP ${shown('largest-contentful-paint')}, TBT ${shown('total-blocking-time')}, ` +
+          `accessibility ${score('accessibility')}, best practices ${score('best-practices')}`,
+      )
+      expect(score('accessibility')).toBe(100)
+      expect(score('best-practices')).toBe(100)
+    },
+  )
 })

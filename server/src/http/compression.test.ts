@@ -8,7 +8,7 @@ import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import { describeEachBackend } from '../../../test/db.ts'
-import { testApp } from '../../../test/app.ts'
+import { seedTime, testApp } from '../../../test/app.ts'
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist')
 // The web app is built before the tests in CI (and for the browser tests locally).
@@ -42,8 +42,10 @@ function get(app: Express, url: string, encoding: string) {
 
 describeEachBackend('compression and caching', (db) => {
   let app: Express
-  beforeAll(() => {
-    app = testApp(db())
+  beforeAll(async () => {
+    // a pinned clock: a station going stale between two reads would change the tile
+    const now = await seedTime(db())
+    app = testApp(db(), { clock: () => now })
   })
 
   it('compresses API answers (brotli or gzip, as asked) and says it varies', async () => {

@@ -79,7 +79,7 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
       expect(await listedIds(page)).toEqual(await apiNearest(server.url, NO_FILTERS))
       const first = page.locator('.station-item').first()
       await expect.poll(() => first.textContent()).toMatch(/\d+ (米|公里)/)
-      await expect.poll(() => page.locator('.live-pill').getAttribute('data-state')).toBe('live')
+      await page.locator('.live-pill[data-state="live"]').waitFor({ timeout: 20_000 })
       expect(await layoutProblems(page, desktopControls)).toEqual([])
       expect(errors).toEqual([])
     })
@@ -109,7 +109,9 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
       const card = page.locator(`.station-card[data-station-id="${first}"]`)
       await card.waitFor()
       const map = page.locator('#map')
-      await expect.poll(() => map.getAttribute('data-selected-station')).toMatch(`${first}:`)
+      await expect
+        .poll(() => map.getAttribute('data-selected-station'), { timeout: 10_000 })
+        .toMatch(`${first}:`)
       await saveScreenshot(page, 'courier-card-desktop', backend)
 
       const capacity = (await apiReport(server.url, admin, first!, { occupancy: 0 })).capacity
@@ -213,7 +215,7 @@ describeEachBackend('courier view in a real browser', (db, backend) => {
       expect(await layoutProblems(page, phoneControls)).toEqual([])
       expect(await listedIds(page)).toEqual(await apiNearest(server.url, NO_FILTERS))
       expect(await layoutProblems(page, [...phoneControls, '.station-item', '.chip'])).toEqual([])
-      await expect.poll(() => page.locator('.live-pill').getAttribute('data-state')).toBe('live')
+      await page.locator('.live-pill[data-state="live"]').waitFor({ timeout: 20_000 })
       await saveScreenshot(page, 'courier-phone', backend)
 
       await page.locator('.station-item').first().click()

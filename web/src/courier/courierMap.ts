@@ -47,6 +47,7 @@ export class CourierMap extends StationMap {
     if (!element) return
     element.dataset.stationId = String(station.id)
     element.dataset.availability = station.status.availability
+    element.dataset.stale = String(station.status.stale)
     element.dataset.version = String(station.status.version)
     element.style.setProperty('--pin-color', statusColor(station.status))
     element.classList.toggle('pin-selected', selected)

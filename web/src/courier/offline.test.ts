@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { describeEachBackend } from '../../../test/db.ts'
+import { describeOneBackend } from '../../../test/db.ts'
 import { browserAvailable, launchBrowser } from '../../../test/browser.ts'
 import { startServer } from '../../../test/server.ts'
 import { startRelay } from '../../../test/relay.ts'
-import { openPage, PHONE } from '../../../test/webPages.ts'
+import { openPage, PHONE, saveScreenshot } from '../../../test/webPages.ts'
 import { NEAREST_LIMIT, nearestQuery, type NearestFilters } from '../shared/api.ts'
 
 const hasBrowser = browserAvailable()
@@ -37,7 +37,7 @@ const copySize = (page: Page) =>
     return cached ? ((await cached.json()) as { stations: unknown[] }).stations.length : 0
   })
 
-describeEachBackend('the courier page offline', (db) => {
+describeOneBackend('the courier page offline', (db, backend) => {
   let browser: Browser
   let server: Server
   let relay: Awaited<ReturnType<typeof startRelay>>
@@ -90,6 +90,7 @@ describeEachBackend('the courier page offline', (db) => {
       expect(offline.map((s) => s.id)).toEqual(here.map((s) => s.id))
       expect(offline.every((s) => s.stale)).toBe(true)
       expect(await page.locator('.results-status').textContent()).toMatch(/^离线/)
+      await saveScreenshot(page, 'courier-offline-phone', backend)
 
       // a new place, never asked online: computed in the browser, same as the server's answer
       await context.setGeolocation(THERE)

@@ -144,9 +144,8 @@ describeEachBackend('manager view in a real browser', (db, backend) => {
       const courier = await openPage(browser, `${server.url}/?station=${stationId}`, { now })
       const card = courier.page.locator(`.station-card[data-station-id="${stationId}"]`)
       await card.waitFor()
-      await expect
-        .poll(() => courier.page.locator('.live-pill').getAttribute('data-state'))
-        .toBe('live')
+      // the socket connects once the map follows an area: the card's station
+      await courier.page.locator('.live-pill[data-state="live"]').waitFor({ timeout: 20_000 })
       const version = Number(await card.getAttribute('data-version'))
 
       const { page, errors } = await openPage(browser, `${server.url}/manager`, {

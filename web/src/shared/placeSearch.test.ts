@@ -4,10 +4,16 @@ import { pinyin } from 'pinyin-pro'
 import { describeEachBackend } from '../../../test/db.ts'
 import { browserAvailable, launchBrowser } from '../../../test/browser.ts'
 import { startServer } from '../../../test/server.ts'
-import { DESKTOP, layoutProblems, openPage, PHONE, signInPage } from '../../../test/webPages.ts'
+import {
+  DESKTOP,
+  layoutProblems,
+  openPage,
+  PHONE,
+  saveScreenshot,
+  signInPage,
+} from '../../../test/webPages.ts'
 
 const hasBrowser = browserAvailable()
-const SHOTS = process.env.PLACE_SEARCH_SHOTS
 
 /** The planner, signed in, its map ready and showing Changsha. */
 async function openPlanner(browser: Browser, url: string, viewport = DESKTOP) {
@@ -24,7 +30,7 @@ const unexpected = (errors: string[]) =>
 const input = (page: Page) => page.getByRole('combobox', { name: '搜索地点' })
 const options = (page: Page) => page.locator('.place-search [role="option"]')
 
-describeEachBackend('place search in the planner, in a real browser', (db) => {
+describeEachBackend('place search in the planner, in a real browser', (db, backend) => {
   let browser: Browser
   let server: Awaited<ReturnType<typeof startServer>>
   /** A station far from the planner's first view (Changsha). */
@@ -67,7 +73,7 @@ describeEachBackend('place search in the planner, in a real browser', (db) => {
       const activeId = await box.getAttribute('aria-activedescendant')
       expect(activeId).toBe(await first.getAttribute('id'))
       expect(await first.getAttribute('aria-selected')).toBe('true')
-      if (SHOTS) await page.screenshot({ path: `${SHOTS}/place-search-desktop.png` })
+      await saveScreenshot(page, 'place-search-desktop', backend)
       await box.press('Enter')
 
       expect(await box.inputValue()).toBe(far.name)
@@ -116,11 +122,10 @@ describeEachBackend('place search in the planner, in a real browser', (db) => {
       expect(await layoutProblems(page, ['.place-search-input', '.place-search-option'])).toEqual(
         [],
       )
-      if (SHOTS) await page.screenshot({ path: `${SHOTS}/place-search-phone.png` })
+      await saveScreenshot(page, 'place-search-phone', backend)
       await options(page).first().click()
       expect(await box.inputValue()).toBe('岳麓区')
       expect(await options(page).first().isVisible()).toBe(false)
-      if (SHOTS) await page.screenshot({ path: `${SHOTS}/place-search-phone-picked.png` })
       expect(unexpected(errors)).toEqual([])
       await page.context().close()
     },
