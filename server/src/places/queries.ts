@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { Bbox } from '../../../contract/bbox.ts'
+import type { StationRow } from '../stations/queries.ts'
 
 /**
  * Changes with every committed write to stations: an insert or delete changes the count, and
@@ -17,17 +18,10 @@ export async function placesVersion(knex: Knex): Promise<string> {
   return String(row.v)
 }
 
-export interface StationPlaceRow {
-  id: number
-  code: string
-  name: string
-  address: string
-  province: string
-  city: string
-  district: string
-  lon: number
-  lat: number
-}
+export type StationPlaceRow = Pick<
+  StationRow,
+  'id' | 'code' | 'name' | 'address' | 'province' | 'city' | 'district' | 'lon' | 'lat'
+>
 
 export interface RegionPlaceRow {
   province: string
