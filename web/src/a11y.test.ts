@@ -16,7 +16,10 @@ const axeSource = fs.readFileSync(
 )
 const HERE = { latitude: 28.1941, longitude: 112.9823 }
 
-/** The serious and critical axe-core violations on the page as it is now, one line each. */
+/**
+ * The serious and critical axe-core violations on the page as it is now, one line each, and
+ * whether it has its one h1.
+ */
 async function violations(page: Page): Promise<string[]> {
   // evaluated over the DevTools protocol, which the page's CSP does not govern
   await page.evaluate(axeSource)
@@ -26,9 +29,11 @@ async function violations(page: Page): Promise<string[]> {
         violations: AxeResults['violations']
       }>,
   )
+  const headings = await page.locator('h1').count()
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')}`))
+    .concat(headings === 1 ? [] : [`${headings} h1 elements: a page has one`])
 }
 
 describeOneBackend('accessibility (axe-core) of every view', (db) => {

@@ -45,7 +45,7 @@ function header(active: ViewName): HTMLElement {
     // the button names the other language, in that language
     switcher.lang = lang() === 'zh' ? 'en' : 'zh-CN'
   })
-  return el('header', 'topbar', brand, nav(active), switcher)
+  return el('header', 'topbar', el('h1', 'brand-heading', brand), nav(active), switcher)
 }
 
 /** The page frame: the header with navigation and language, and the view's main element. */
