@@ -4,13 +4,8 @@ import { pinyin } from 'pinyin-pro'
 import type { Knex } from 'knex'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { PlaceFeature, PlaceKind } from './schema.ts'
-import {
-  placesVersion,
-  regionPlaces,
-  stationPlaces,
-  type RegionPlaceRow,
-  type StationPlaceRow,
-} from './queries.ts'
+import { placesVersion, stationPlaces, type StationPlaceRow } from './queries.ts'
+import { regionPoints, type RegionPoint } from '../stations/queries.ts'
 
 /**
  * One spelling for comparing: full-width folded (NFKC), tone marks and other accents dropped,
@@ -77,7 +72,7 @@ function stationFeature(s: StationPlaceRow): PlaceFeature {
   }
 }
 
-function regionFeature(r: RegionPlaceRow): PlaceFeature {
+function regionFeature(r: RegionPoint): PlaceFeature {
   const kind = r.district ? 'district' : 'city'
   return {
     type: 'Feature',
@@ -125,7 +120,7 @@ export class PlaceSet {
     readonly size: number,
   ) {}
 
-  static async build(stations: StationPlaceRow[], regions: RegionPlaceRow[]): Promise<PlaceSet> {
+  static async build(stations: StationPlaceRow[], regions: RegionPoint[]): Promise<PlaceSet> {
     const entries = regions.map((r) => entry(regionFeature(r)))
     for (let i = 0; i < stations.length; i += BUILD_SLICE) {
       if (i) await setImmediate()
@@ -223,7 +218,7 @@ export class PlaceIndex {
     if (this.building?.version !== version) {
       const building = {
         version,
-        places: Promise.all([stationPlaces(this.knex), regionPlaces(this.knex)]).then(
+        places: Promise.all([stationPlaces(this.knex), regionPoints(this.knex)]).then(
           ([stations, regions]) => PlaceSet.build(stations, regions),
         ),
       }

@@ -456,30 +456,62 @@ export async function outline(knex: Knex) {
   return { type: 'Feature' as const, properties: {}, geometry: row?.geometry ?? null }
 }
 
+export interface RegionPoint {
+  province: string
+  city: string
+  /** Empty for a whole city. */
+  district: string
+  stations: number
+  lon: number
+  lat: number
+  bbox: Bbox
+}
+
 /**
- * A label point for each city and each district the stations name, at the geometric median of
- * their stations (a few far-off or misfiled stations barely move it), most stations first.
+ * Each city and each district the stations name, at the geometric median of its stations (in
+ * the core even when a few stations lie far out or are misfiled), with their extent. We hold
+ * no boundaries: the stations stand in for them. For the map's labels and place search.
  */
+export async function regionPoints(knex: Knex): Promise<RegionPoint[]> {
+  const { rows } = await knex.raw<{
+    rows: (Omit<RegionPoint, 'bbox'> & Record<'w' | 's' | 'e' | 'n', number>)[]
+  }>(`
+    WITH regions AS (
+      SELECT province, city, coalesce(district, '') AS district, count(*)::int AS stations,
+             ST_Collect(location::geometry) AS points
+        FROM stations
+       WHERE state <> 'retired' AND city <> ''
+       GROUP BY GROUPING SETS ((province, city), (province, city, district))
+      HAVING grouping(district) = 1 OR district <> ''
+    )
+    SELECT province, city, district, stations,
+           ST_X(median) AS lon, ST_Y(median) AS lat,
+           ST_XMin(points) AS w, ST_YMin(points) AS s, ST_XMax(points) AS e, ST_YMax(points) AS n
+      FROM (SELECT *, ST_GeometricMedian(points) AS median FROM regions) r
+     ORDER BY city, district`)
+  return rows.map(({ w, s, e, n, ...row }) => ({ ...row, bbox: [w, s, e, n] }))
+}
+
+/** A label point for each city and each district, most stations first. */
 export async function placeLabels(knex: Knex) {
-  const { rows } = await knex.raw(
-    `SELECT level, name, city, stations,
-            ST_AsGeoJSON(ST_GeometricMedian(points), 5)::json AS geometry
-       FROM (SELECT 'city' AS level, city AS name, city, count(*)::int AS stations,
-                    ST_Collect(location::geometry) AS points
-               FROM stations WHERE state <> 'retired' AND city <> '' GROUP BY city
-             UNION ALL
-             SELECT 'district', district, city, count(*)::int, ST_Collect(location::geometry)
-               FROM stations WHERE state <> 'retired' AND district <> '' GROUP BY city, district) p
-      ORDER BY level, stations DESC, name`,
+  const round = (v: number) => Math.round(v * 1e5) / 1e5
+  const labels = (await regionPoints(knex)).map((r) => ({
+    level: r.district ? 'district' : 'city',
+    name: r.district || r.city,
+    city: r.city,
+    stations: r.stations,
+    at: [round(r.lon), round(r.lat)],
+  }))
+  labels.sort(
+    (a, b) =>
+      a.level.localeCompare(b.level) || b.stations - a.stations || a.name.localeCompare(b.name),
   )
   return {
     type: 'FeatureCollection' as const,
-    features: rows.map(
-      (r: { level: string; name: string; city: string; stations: number; geometry: unknown }) => ({
-        type: 'Feature' as const,
-        properties: { level: r.level, name: r.name, city: r.city, stations: r.stations },
-        geometry: r.geometry,
-      }),
-    ),
+    features: labels.map(({ at, ...properties }) => ({
+      type: 'Feature' as const,
+      properties,
+      geometry: { type: 'Point' as const, coordinates: at },
+    })),
   }
 }
