@@ -22,6 +22,7 @@ import type { LngLat } from '../shared/map.ts'
 
 const CACHE = 'yizhan-offline-v1'
 const COPY_URL = '/offline/stations.json'
+const TAKEN_AT = 'X-Taken-At'
 /** A copy younger than this is not downloaded again. */
 const COPY_MAX_AGE_MS = 15 * 60_000
 const COPY_PAGE = 1000
@@ -55,10 +56,12 @@ export async function readCopy(): Promise<StationCopy | null> {
 }
 
 /** Downloads the stations inside `bounds` unless the copy is recent; the new copy replaces it. */
-export async function refreshCopy(bounds: Bounds): Promise<StationCopy | null> {
-  if (!('caches' in window)) return null
-  const old = await readCopy()
-  if (old && Date.now() - Date.parse(old.at) < COPY_MAX_AGE_MS) return old
+export async function refreshCopy(bounds: Bounds): Promise<void> {
+  if (!('caches' in window)) return
+  // the copy's age is in a header: no need to parse megabytes to learn it is recent
+  const cache = await caches.open(CACHE)
+  const takenAt = Date.parse((await cache.match(COPY_URL))?.headers.get(TAKEN_AT) ?? '')
+  if (Date.now() - takenAt < COPY_MAX_AGE_MS) return
   const at = new Date().toISOString()
   const stations: Station[] = []
   let cursor: string | null = null
@@ -75,11 +78,8 @@ export async function refreshCopy(bounds: Bounds): Promise<StationCopy | null> {
     cursor = page.next_cursor
   } while (cursor)
   const copy: StationCopy = { at, stations }
-  const body = JSON.stringify(copy)
-  await (
-    await caches.open(CACHE)
-  ).put(COPY_URL, new Response(body, { headers: { 'Content-Type': 'application/json' } }))
-  return copy
+  const headers = { 'Content-Type': 'application/json', [TAKEN_AT]: at }
+  await cache.put(COPY_URL, new Response(JSON.stringify(copy), { headers }))
 }
 
 /** Open at `now` and for `minutes` more, as far as the copy's closing and opening times tell. */
