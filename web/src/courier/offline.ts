@@ -55,8 +55,16 @@ export async function readCopy(): Promise<StationCopy | null> {
   return res ? ((await res.json()) as StationCopy) : null
 }
 
+let refreshing: Promise<void> | null = null
+
 /** Downloads the stations inside `bounds` unless the copy is recent; the new copy replaces it. */
-export async function refreshCopy(bounds: Bounds): Promise<void> {
+export function refreshCopy(bounds: Bounds): Promise<void> {
+  // the page coming online and the socket reconnecting both ask: one download at a time
+  refreshing ??= downloadCopy(bounds).finally(() => (refreshing = null))
+  return refreshing
+}
+
+async function downloadCopy(bounds: Bounds): Promise<void> {
   if (!('caches' in window)) return
   // the copy's age is in a header: no need to parse megabytes to learn it is recent
   const cache = await caches.open(CACHE)
