@@ -4,8 +4,6 @@ import { compression, defineAlgorithm } from 'vite-plugin-compression2'
 import { VitePWA } from 'vite-plugin-pwa'
 import { PAGES } from '../contract/pages.ts'
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
-
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
@@ -16,7 +14,8 @@ export default defineConfig({
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: 'script-defer',
-      includeAssets: ['favicon.svg', 'apple-touch-icon.png', 'robots.txt'],
+      // the icons are among the built files the service worker keeps anyway
+      includeManifestIcons: false,
       manifest: {
         name: '驿站 Yizhan · 户外劳动者服务驿站',
         short_name: '驿站',
@@ -47,8 +46,9 @@ export default defineConfig({
         // the map library and its worker are a large part of the app, needed offline too
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
         navigateFallback: '/index.html',
+        // the app's pages are plain paths ('/', '/manager', …): any other stays a 404
         navigateFallbackAllowlist: PAGES.map(
-          (p) => new RegExp(`^${escape(p.path === '/' ? '/' : p.path)}/?(\\?.*)?$`),
+          (p) => new RegExp(`^${p.path.replace(/\/$/, '')}/?(\\?.*)?$`),
         ),
         runtimeCaching: [
           {
