@@ -36,6 +36,7 @@ import { importRoutes } from './imports/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { operationsRoutes } from './operations/routes.ts'
 import { placeRoutes } from './places/routes.ts'
+import { ogcRoutes } from './ogc/routes.ts'
 
 export interface AppDeps {
   db: Database
@@ -148,6 +149,7 @@ export function createApp(deps: AppDeps) {
   api.use(methodNotAllowed(api))
   api.use(notFoundHandler)
   app.use('/api/v1', api)
+  app.use('/ogc', ogcRoutes(knex, config, rules))
 
   if (fs.existsSync(webDist)) {
     // Brotli or gzip files made at build time; hashed assets never change, the page always can.

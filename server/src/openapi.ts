@@ -1,5 +1,9 @@
 import { z } from 'zod'
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi'
+import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV3,
+  OpenApiGeneratorV31,
+} from '@asteasolutions/zod-to-openapi'
 import { SESSION_COOKIE } from './auth/middleware.ts'
 
 interface OperationObject {
@@ -67,7 +71,26 @@ function operationId(method: string, path: string) {
   return method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')
 }
 
-export function buildOpenApiDocument(register: ((r: OpenAPIRegistry) => void)[]) {
+const API_INFO = {
+  title: 'Yizhan (驿站) API',
+  version: '1.0.0',
+  description:
+    'Rest stations for outdoor workers: nearest stations, live status, tiles, auth. ' +
+    'Errors are RFC 9457 problem details. GeoJSON coordinates are [lon, lat] (WGS-84).',
+}
+
+/**
+ * An OpenAPI document from the features' registrations: 3.1 for the API, 3.0 where a
+ * standard asks for it (OGC API – Features' OpenAPI 3.0 conformance class).
+ */
+export function buildOpenApiDocument(
+  register: ((r: OpenAPIRegistry) => void)[],
+  {
+    openapi = '3.1.0',
+    info = API_INFO,
+    server = '/',
+  }: { openapi?: '3.1.0' | '3.0.3'; info?: typeof API_INFO; server?: string } = {},
+) {
   const registry = new OpenAPIRegistry()
   registry.registerComponent('securitySchemes', 'sessionCookie', {
     type: 'apiKey',
@@ -81,17 +104,11 @@ export function buildOpenApiDocument(register: ((r: OpenAPIRegistry) => void)[])
     description: 'An API token from POST /api/v1/auth/tokens, with scopes and an expiry',
   })
   for (const r of register) r(registry)
-  const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'Yizhan (驿站) API',
-      version: '1.0.0',
-      description:
-        'Rest stations for outdoor workers: nearest stations, live status, tiles, auth. ' +
-        'Errors are RFC 9457 problem details. GeoJSON coordinates are [lon, lat] (WGS-84).',
-    },
-    servers: [{ url: '/', description: 'This server' }],
-  })
+  const config = { openapi, info, servers: [{ url: server, description: 'This server' }] }
+  const doc =
+    openapi === '3.0.3'
+      ? new OpenApiGeneratorV3(registry.definitions).generateDocument(config)
+      : new OpenApiGeneratorV31(registry.definitions).generateDocument(config)
   // What every operation shares is added here: an id for generated clients; how to sign in
   // (those that can answer 401 take a session or a token, the rest nothing); the answers any
   // request can get (a NUL byte in the query is 400; the database down; a body too large or

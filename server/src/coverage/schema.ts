@@ -148,7 +148,7 @@ const cellParam = queryInt(...CELL)
       `At most ${MAX_CELLS.toLocaleString('en')} cells per bbox.`,
   })
 
-const gapsParams = z.strictObject({
+export const gapsParams = z.strictObject({
   bbox: bboxParam,
   ...reachShape(queryNumber, queryInt),
   cell_m: cellParam,

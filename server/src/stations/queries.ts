@@ -14,6 +14,7 @@ import { keysetPage, pointFeaturePage } from '../http/paging.ts'
 import { whereIn, type Region } from '../auth/region.ts'
 import { columns, pgArray } from '../db/arrays.ts'
 import { queryPrepared } from '../db/prepared.ts'
+import { toTableRow, type StationTableFilters } from './table.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { LiveStatus } from '../../../contract/live-events.ts'
 
@@ -229,6 +230,86 @@ export async function findInBbox(knex: Knex, q: BboxQuery, rules: StatusRules) {
   if (q.amenities?.length) query.whereRaw('s.amenities @> ?::text[]', [q.amenities])
   const rows: StationRow[] = await query
   return pointFeaturePage(rows, q.limit, (r) => toStation(r, rules))
+}
+
+/** What a table read selects: a box (WGS-84), equality filters, and when the last report came. */
+export interface TableQuery {
+  bbox?: Readonly<Bbox>
+  filters: StationTableFilters
+  reported?: { from?: Date; to?: Date }
+}
+
+/**
+ * The table filters as SQL. The live ones restate `deriveStatus` for the database (the open
+ * schedules still come from the opening_hours library); a test holds the two to the same
+ * answer for every station.
+ */
+async function whereTable(knex: Knex, q: TableQuery, rules: StatusRules) {
+  const { open_now, stale, availability, ...stored } = q.filters
+  const live = open_now !== undefined || availability !== undefined
+  const open = live ? await openSchedules(knex, rules.now, 0) : null
+  const freshSince = new Date(rules.now.getTime() - rules.staleAfterMs)
+  const isOpen = () =>
+    knex.raw(
+      `(s.state = 'active' AND (s.opening_hours, s.timezone) IN
+         (SELECT * FROM unnest(?::text[], ?::text[])))`,
+      [open!.hours, open!.zones],
+    )
+  const isStale = knex.raw('(st.reported_at IS NULL OR st.reported_at < ?)', [freshSince])
+  return (query: Knex.QueryBuilder) => {
+    query.whereNot('s.state', 'retired')
+    if (q.bbox)
+      query.whereRaw('s.location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)', [...q.bbox])
+    for (const [column, value] of Object.entries(stored)) query.where(`s.${column}`, value)
+    if (open_now !== undefined) query.whereRaw('? = ?', [isOpen(), open_now])
+    if (stale !== undefined) query.whereRaw('? = ?', [isStale, stale])
+    if (availability !== undefined)
+      query.whereRaw(
+        `CASE WHEN s.state <> 'active' THEN 'temporarily_closed'
+              WHEN NOT ? THEN 'closed'
+              WHEN ? THEN 'unknown'
+              WHEN coalesce(st.occupancy, 0) >= s.capacity THEN 'full'
+              ELSE 'open' END = ?`,
+        [isOpen(), isStale, availability],
+      )
+    if (q.reported?.from) query.where('st.reported_at', '>=', q.reported.from)
+    if (q.reported?.to) query.where('st.reported_at', '<=', q.reported.to)
+  }
+}
+
+/**
+ * A page of stations as table rows, by id, each with its position in `srid` (x, y in the
+ * order PostGIS gives them: longitude first for 4326).
+ */
+export async function findTableRows(
+  knex: Knex,
+  q: TableQuery & { limit: number; offset: number; srid: number; id?: number },
+  rules: StatusRules,
+) {
+  const where = await whereTable(knex, q, rules)
+  const query = selectStations(knex)
+    .select(
+      knex.raw('ST_X(ST_Transform(s.location::geometry, ?::int)) AS x', [q.srid]),
+      knex.raw('ST_Y(ST_Transform(s.location::geometry, ?::int)) AS y', [q.srid]),
+    )
+    .orderBy('s.id')
+    .limit(q.limit)
+    .offset(q.offset)
+  where(query)
+  if (q.id !== undefined) query.where('s.id', q.id)
+  const rows: (StationRow & { x: number; y: number })[] = await query
+  return rows.map((r) => ({ row: toTableRow(toStation(r, rules)), position: [r.x, r.y] as const }))
+}
+
+/** How many stations a table read selects, all pages together. */
+export async function countTableRows(knex: Knex, q: TableQuery, rules: StatusRules) {
+  const where = await whereTable(knex, q, rules)
+  const query = knex('stations as s')
+    .leftJoin('station_status as st', 'st.station_id', 's.id')
+    .count<{ n: string | number }[]>({ n: '*' })
+  where(query)
+  const [row] = await query
+  return Number(row?.n ?? 0)
 }
 
 export async function findById(knex: Knex, id: number, rules: StatusRules) {
