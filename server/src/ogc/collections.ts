@@ -10,7 +10,7 @@ import { countRequests, findRequestRows } from '../requests/queries.ts'
 import { gapCell, gapsParams, gapsQuery } from '../coverage/schema.ts'
 import { findGaps } from '../coverage/queries.ts'
 import { requestsExtent, stationsExtent, type Extent } from './queries.ts'
-import { CRS, type Crs, type CrsId } from './schema.ts'
+import type { Crs, CrsId } from './schema.ts'
 
 /** What a collection's items are read with: the parsed query, the box already in WGS-84. */
 export interface ItemsRead {
