@@ -18,7 +18,7 @@ const MAX_CELLS = 250_000
 export const PLACE_M = 15_000
 // The grid lies in one UTM zone: 6° from its central meridian the scale is still within 0.4 %.
 // All of Hunan spans 5.5°.
-const MAX_BBOX_SPAN_DEG = 12
+export const MAX_BBOX_SPAN_DEG = 12
 
 const {
   radius_m: RADIUS,
@@ -117,10 +117,14 @@ function estimateCells([w, s, e, n]: Bbox, cellM: number): number {
   return area / hexagonArea(cellM)
 }
 
+/** The smallest cell size (in tens of metres) whose grid over a bbox stays within MAX_CELLS. */
+export const smallestCellM = (bbox: Bbox) =>
+  Math.ceil(Math.sqrt(estimateCells(bbox, 1) / MAX_CELLS) / 10) * 10
+
 function checkCells(q: { bbox: Bbox; cell_m: number }, ctx: z.RefinementCtx) {
   const cells = estimateCells(q.bbox, q.cell_m)
   if (cells <= MAX_CELLS) return
-  const smallest = Math.ceil((q.cell_m * Math.sqrt(cells / MAX_CELLS)) / 10) * 10
+  const smallest = smallestCellM(q.bbox)
   ctx.addIssue({
     code: 'custom',
     path: ['cell_m'],

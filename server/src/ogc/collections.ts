@@ -2,12 +2,20 @@ import { z } from 'zod'
 import type { Knex } from 'knex'
 import type { Scope } from '../../../contract/vocabulary.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
-import { badRequest, parse } from '../errors.ts'
+import { parse } from '../errors.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { stationTableFilters, stationTableRow } from '../stations/table.ts'
 import { countTableRows, findTableRows } from '../stations/queries.ts'
 import { countRequests, findRequestRows } from '../requests/queries.ts'
-import { gapCell, gapsParams, gapsQuery } from '../coverage/schema.ts'
+import {
+  MAX_BBOX_SPAN_DEG,
+  gapCell,
+  gapsParams,
+  gapsQuery,
+  smallestCellM,
+} from '../coverage/schema.ts'
+import { ResultCache, dataVersion } from '../coverage/cache.ts'
+import { COVERAGE_DEFAULTS } from '../../../contract/coverage.ts'
 import { findGaps } from '../coverage/queries.ts'
 import { requestsExtent, stationsExtent, type Extent } from './queries.ts'
 import type { Crs, CrsId } from './schema.ts'
@@ -33,6 +41,8 @@ export interface ReadContext {
   knex: Knex
   rules: () => StatusRules
   analysisTimeoutMs: number
+  /** Gap analyses by data version, so paging through one computes it once. */
+  cache: ResultCache
 }
 
 export interface CollectionDef {
@@ -148,7 +158,8 @@ const gaps: CollectionDef = {
   title: '覆盖缺口 Coverage gaps',
   description:
     'Hexagon cells with demand but fewer active stations within reach than asked for, as the ' +
-    'planners’ gap analysis finds them. Needs a bbox (at most 12° each way); the analysis ' +
+    'planners’ gap analysis finds them, in a bbox (at most 12° each way; without one, the ' +
+    'stations’ extent in cells large enough for it); the analysis ' +
     'settings (reach, cell size, demand data set) are parameters, as in /api/v1/coverage/gaps. ' +
     'Cell ids are "i,j" in the grid of that bbox and cell size.',
   scope: 'plan',
@@ -165,10 +176,29 @@ const gaps: CollectionDef = {
   },
 }
 
-async function gapCells({ knex, analysisTimeoutMs }: ReadContext, q: ItemsRead) {
-  if (!q.bbox) throw badRequest('coverage_gaps needs a bbox: the area to analyse')
-  const gq = parse(gapsQuery, { ...q.extra, bbox: q.bbox.join(','), include: 'gaps' }, 'query')
-  const { features } = await findGaps(knex, gq, analysisTimeoutMs)
+/**
+ * The gap cells of an analysis, from the cache while the data has not changed. Without a bbox
+ * (GDAL and QGIS first read a page without one, to learn the fields) it analyses the stations'
+ * extent, at most 12° around its centre, in cells large enough to stay within the cell limit.
+ */
+async function gapCells({ knex, analysisTimeoutMs, cache }: ReadContext, q: ItemsRead) {
+  let bbox = q.bbox
+  const settings = { ...q.extra }
+  if (!bbox) {
+    const extent = (await stationsExtent(knex)).bbox
+    if (!extent) return []
+    bbox = withinSpan(extent)
+    settings.cell_m ??= String(Math.max(smallestCellM(bbox), COVERAGE_DEFAULTS.cell_m))
+  }
+  const gq = parse(gapsQuery, { ...settings, bbox: bbox.join(','), include: 'gaps' }, 'query')
+  const version = await dataVersion(knex)
+  const key = JSON.stringify(gq)
+  let cells = cache.get(version, key)
+  if (cells === undefined) {
+    cells = JSON.stringify((await findGaps(knex, gq, analysisTimeoutMs)).features)
+    cache.set(version, key, cells)
+  }
+  const features = JSON.parse(cells) as Awaited<ReturnType<typeof findGaps>>['features']
   const swap = q.crs.latFirst
   return features.map((f): ItemFeature => ({
     id: f.id,
@@ -180,6 +210,17 @@ async function gapCells({ knex, analysisTimeoutMs }: ReadContext, q: ItemsRead) 
     },
     properties: f.properties,
   }))
+}
+
+function withinSpan([w, s, e, n]: Bbox): Bbox {
+  const half = MAX_BBOX_SPAN_DEG / 2
+  const [cx, cy] = [(w + e) / 2, (s + n) / 2]
+  return [
+    Math.max(w, cx - half),
+    Math.max(s, cy - half),
+    Math.min(e, cx + half),
+    Math.min(n, cy + half),
+  ]
 }
 
 export const COLLECTIONS: CollectionDef[] = [stations, requests, gaps]

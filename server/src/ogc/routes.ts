@@ -14,6 +14,7 @@ import {
 } from './collections.ts'
 import { ogcDocument, itemsQuery } from './document.ts'
 import { toWgs84Bbox } from './queries.ts'
+import { ResultCache } from '../coverage/cache.ts'
 import { CRS, formatParams, featureParams, type Crs, type Link } from './schema.ts'
 import { a, asHtml, escape, linkList, page, paragraph, table } from './html.ts'
 
@@ -65,6 +66,8 @@ export function ogcRoutes(knex: Knex, config: Config, rules: () => StatusRules) 
     knex,
     rules,
     analysisTimeoutMs: config.COVERAGE_STATEMENT_TIMEOUT_MS,
+    // some 20 gap maps of a city at 500 m
+    cache: new ResultCache(5_000_000),
   }
   const document = ogcDocument()
   router.use(authenticate(knex))
@@ -281,15 +284,13 @@ export function ogcRoutes(knex: Knex, config: Config, rules: () => StatusRules) 
 
   /** JSON Schema of the properties, which clients such as GDAL type their fields by. */
   function propertiesSchema(req: Request, c: CollectionDef, keys?: string[]) {
-    const schema = z.toJSONSchema(
-      keys
-        ? z.object(Object.fromEntries(keys.map((k) => [k, c.properties.shape[k]!])))
-        : c.properties,
-      {
-        target: 'draft-2020-12',
-        unrepresentable: 'any',
-      },
-    ) as Record<string, unknown>
+    // a new object of the same fields: the row's registered id would turn it into a $ref
+    const shape = c.properties.shape
+    const fields = keys ? Object.fromEntries(keys.map((k) => [k, shape[k]!])) : shape
+    const schema = z.toJSONSchema(z.object(fields), {
+      target: 'draft-2020-12',
+      unrepresentable: 'any',
+    }) as Record<string, unknown>
     const { $schema, ...rest } = schema
     return {
       $schema,
@@ -384,13 +385,14 @@ export function ogcRoutes(knex: Knex, config: Config, rules: () => StatusRules) 
     response.setHeader('Content-Crs', `<${crs.uri}>`)
     if (formatOf(req, common.f) === 'html')
       return response.type('html').send(itemsPage(req, c, features, matched, common.offset, links))
+    // No timeStamp (it is optional): the same page would never be the same answer, and a
+    // conditional request never a 304; the features carry their reported_at.
     response.type(GEOJSON).send(
       JSON.stringify({
         type: 'FeatureCollection',
         features: features.map((f) => toFeature(req, c, f)),
         numberMatched: matched,
         numberReturned: features.length,
-        timeStamp: rules().now.toISOString(),
         links,
       }),
     )

@@ -198,7 +198,6 @@ export const featureCollection = z
     features: z.array(feature),
     numberMatched: z.number().int(),
     numberReturned: z.number().int(),
-    timeStamp: z.string(),
     links: z.array(link),
   })
   .meta({ id: 'FeatureCollectionGeoJSON' })
