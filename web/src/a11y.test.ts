@@ -109,6 +109,23 @@ describeOneBackend('accessibility (axe-core) of every view', (db) => {
         await page.context().close()
       })
 
+      it('the OGC API’s pages for people', async () => {
+        const { page } = await open('/ogc?f=html')
+        for (const path of [
+          '/ogc?f=html',
+          '/ogc/conformance?f=html',
+          '/ogc/collections?f=html',
+          '/ogc/collections/stations?f=html',
+          '/ogc/collections/stations/items?f=html&limit=20',
+          '/ogc/collections/stations/items/7?f=html',
+          '/ogc/api?f=html',
+        ]) {
+          await page.goto(`${server.url}${path}`)
+          expect({ path, violations: await violations(page) }).toEqual({ path, violations: [] })
+        }
+        await page.context().close()
+      })
+
       it('admin: every tab', async () => {
         const { page } = await open('/admin')
         await page.locator('#signin-username').waitFor()

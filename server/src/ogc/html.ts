@@ -19,8 +19,9 @@ export const asHtml = (href: string) => {
 export function table(head: string[], rows: unknown[][], raw = false) {
   const cell = (v: unknown) => (raw ? String(v ?? '') : escape(v))
   return (
-    `<table><thead><tr>${head.map((h) => `<th scope="col">${escape(h)}</th>`).join('')}</tr></thead>` +
-    `<tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`
+    // a wide table scrolls on a phone: its region takes focus, so keyboards can scroll it too
+    `<div class="scroll" tabindex="0" role="region" aria-label="表格"><table><thead><tr>${head.map((h) => `<th scope="col">${escape(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`
   )
 }
 
@@ -45,7 +46,7 @@ export function page(title: string, body: string, crumbs: [string, string][] = [
 <title>${escape(title)} · 驿站 OGC API</title>
 <style>
 body{font:15px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:72rem;padding:0 1rem;color:#1a1a1a}
-table{border-collapse:collapse;font-size:13px;display:block;overflow-x:auto}
+table{border-collapse:collapse;font-size:13px}.scroll{overflow-x:auto}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}
 th{background:#f0f0f0}nav ol{list-style:none;padding:0;display:flex;gap:.5rem}
 nav li+li::before{content:"/ ";color:#666}a{color:#0b57d0}small{color:#555}

@@ -420,7 +420,9 @@ export function ogcRoutes(knex: Knex, config: Config, rules: () => StatusRules) 
         .type('html')
         .send(
           page(
-            `${c.id} ${found.id}`,
+            typeof found.properties.name === 'string'
+              ? `${found.properties.name} (${found.id})`
+              : `${c.id} ${found.id}`,
             table(
               ['属性', '值'],
               [
