@@ -10,6 +10,7 @@ import { describeEachBackend } from '../../test/db.ts'
 import { adminAndManager, testApp } from '../../test/app.ts'
 import { startServer } from '../../test/server.ts'
 import { apiDocument } from './apiDocument.ts'
+import { ogcDocument } from './ogc/document.ts'
 import { tokensResponse } from './auth/schema.ts'
 import { meta } from './meta/schema.ts'
 import { alertsResponse } from './reports/schema.ts'
@@ -50,6 +51,21 @@ describe('the OpenAPI document', () => {
       '--format',
       'json',
       '.cache/openapi/openapi.json',
+    ])
+    const report = JSON.parse(out)
+    expect(report.problems).toEqual([])
+    expect(report.totals).toMatchObject({ errors: 0, warnings: 0 })
+  }, 120_000)
+
+  it('the OGC API’s OpenAPI 3.0 document passes the same linter', async () => {
+    fs.writeFileSync(path.join(OUT, 'ogc.json'), JSON.stringify(ogcDocument(), null, 2))
+    const out = await tool('redocly', [
+      'lint',
+      '--config',
+      'redocly.yaml',
+      '--format',
+      'json',
+      '.cache/openapi/ogc.json',
     ])
     const report = JSON.parse(out)
     expect(report.problems).toEqual([])

@@ -177,8 +177,12 @@ export const collections = z
   .object({ links: z.array(link), collections: z.array(collection) })
   .meta({ id: 'Collections' })
 
+const position = z.array(z.number()).min(2).max(3)
 const geometry = z
-  .object({ type: z.string(), coordinates: z.array(z.unknown()) })
+  .union([
+    z.object({ type: z.literal('Point'), coordinates: position }),
+    z.object({ type: z.literal('Polygon'), coordinates: z.array(z.array(position)) }),
+  ])
   .meta({ id: 'Geometry', description: 'GeoJSON geometry, in the answer’s CRS' })
 
 export const feature = z
@@ -186,7 +190,7 @@ export const feature = z
     type: z.literal('Feature'),
     id: z.union([z.number(), z.string()]),
     geometry,
-    properties: z.record(z.string(), z.unknown()),
+    properties: z.record(z.string(), z.union([z.string().nullable(), z.number(), z.boolean()])),
     links: z.array(link).optional(),
   })
   .meta({ id: 'Feature' })
