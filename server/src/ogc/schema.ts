@@ -190,7 +190,11 @@ export const feature = z
     type: z.literal('Feature'),
     id: z.union([z.number(), z.string()]),
     geometry,
-    properties: z.record(z.string(), z.union([z.string().nullable(), z.number(), z.boolean()])),
+    // any values: a plain object whose fields each collection's schema (describedby) types
+    properties: z.record(z.string(), z.unknown()).meta({
+      description: 'The collection’s properties: see its schema (the describedby link)',
+      additionalProperties: {},
+    }),
     links: z.array(link).optional(),
   })
   .meta({ id: 'Feature' })
