@@ -1,10 +1,12 @@
 import fs from 'node:fs'
 import type { Knex } from 'knex'
 import vtpbf from 'vt-pbf'
+import type { z } from 'zod'
 import { deriveStatus, type StatusInput } from '../stations/status.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
+import type { fieldType } from './schema.ts'
 
 const tileSql = fs.readFileSync(new URL('./stations-tile.sql', import.meta.url), 'utf8')
 
@@ -32,7 +34,7 @@ export const STATION_FIELDS = {
   low_supplies: 'String',
   version: 'Number',
   point_count: 'Number',
-} as const satisfies Record<string, 'String' | 'Number' | 'Boolean'>
+} as const satisfies Record<string, z.output<typeof fieldType>>
 
 interface FieldTypes {
   String: string

@@ -15,7 +15,8 @@ export const tileParams = z
   })
   .refine((t) => t.x < 2 ** t.z && t.y < 2 ** t.z, { message: 'x and y must be below 2^z' })
 
-const fieldType = z.enum(['String', 'Number', 'Boolean'])
+/** A feature property's type, in the words TileJSON readers (MapLibre, QGIS) use. */
+export const fieldType = z.enum(['String', 'Number', 'Boolean'])
 
 export const tileJson = z
   .object({
