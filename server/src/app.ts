@@ -13,6 +13,7 @@ import type { Database } from './db/knex.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { createLogger } from './logger.ts'
 import { methodNotAllowed, rejectNul, requireJsonBody, sameOriginWrites } from './http/guards.ts'
+import { apiCors } from './http/cors.ts'
 import { apiDocument } from './apiDocument.ts'
 import { PAGES } from '../../contract/pages.ts'
 import { authenticate } from './auth/middleware.ts'
@@ -118,6 +119,8 @@ export function createApp(deps: AppDeps) {
   app.use(compression({ filter: compressible }))
   app.use(healthRoutes(knex, metrics.registry, config.METRICS_TOKEN))
   app.use(basemapRoutes(config))
+  // Before every router under its paths: a preflight is answered here, not by a 405.
+  app.use(apiCors(config))
 
   const openapi = apiDocument()
   const api = express.Router()

@@ -11,6 +11,19 @@ const BASEMAP_NEEDS = {
   style: 'MAP_STYLE_URL',
 } as const
 
+/** A comma-separated list of origins (`https://example.org`), each one checked. */
+function originList(s: string, ctx: z.RefinementCtx): string[] {
+  const origins = s
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+  for (const o of origins) {
+    if (!URL.canParse(o) || new URL(o).origin !== o)
+      ctx.addIssue({ code: 'custom', message: `${o} is not an origin like https://example.org` })
+  }
+  return origins
+}
+
 /** Every environment variable the server reads, with its default and meaning. */
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port to listen on'),
@@ -63,21 +76,17 @@ export const configSchema = z.object({
   TRUSTED_ORIGINS: z
     .string()
     .default('')
-    .transform((s, ctx) => {
-      const origins = s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean)
-      for (const o of origins) {
-        if (!URL.canParse(o) || new URL(o).origin !== o)
-          ctx.addIssue({
-            code: 'custom',
-            message: `${o} is not an origin like https://example.org`,
-          })
-      }
-      return origins
-    })
-    .describe('Comma-separated origins besides our own that may send signed-in (cookie) writes'),
+    .transform(originList)
+    .describe(
+      'Comma-separated origins besides our own whose pages may use the API signed in (cookie writes, CORS with credentials)',
+    ),
+  CORS_PUBLIC_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((s, ctx) => (s.trim() === '*' ? ('*' as const) : originList(s, ctx)))
+    .describe(
+      'Origins whose pages may read the public data (stations, tiles, OGC API, downloads) without credentials: `*` any, a comma-separated list those, empty none',
+    ),
   METRICS_TOKEN: z
     .string()
     .min(16)
@@ -277,9 +286,12 @@ export type Config = Omit<z.output<typeof configSchema>, 'COOKIE_SECURE' | 'BASE
 
 export class ConfigError extends Error {}
 
+/** Set but empty means none of it, not the default: `CORS_PUBLIC_ORIGINS=` turns public CORS off. */
+const EMPTY_IS_A_VALUE = new Set(['CORS_PUBLIC_ORIGINS'])
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(
-    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+    Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== '' || EMPTY_IS_A_VALUE.has(k))),
   )
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)

@@ -1,11 +1,49 @@
 import fs from 'node:fs'
 import type { Knex } from 'knex'
 import vtpbf from 'vt-pbf'
+import type { z } from 'zod'
 import { deriveStatus, type StatusInput } from '../stations/status.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { queryPrepared } from '../db/prepared.ts'
+import type { Bbox } from '../../../contract/bbox.ts'
+import type { fieldType } from './schema.ts'
 
 const tileSql = fs.readFileSync(new URL('./stations-tile.sql', import.meta.url), 'utf8')
+
+/** The layer the tiles carry. */
+export const STATIONS_LAYER = 'stations'
+
+/**
+ * Every property of a feature in the stations layer, with its type as TileJSON's
+ * vector_layers name it: the tiles are typed by this, so the TileJSON cannot list a field the
+ * tiles lack, nor miss one.
+ */
+export const STATION_FIELDS = {
+  id: 'Number',
+  code: 'String',
+  name: 'String',
+  availability: 'String',
+  stale: 'Boolean',
+  open_now: 'Boolean',
+  capacity: 'Number',
+  occupancy: 'Number',
+  available_spaces: 'Number',
+  charging_points: 'Number',
+  charging_points_in_use: 'Number',
+  amenities: 'String',
+  low_supplies: 'String',
+  version: 'Number',
+  point_count: 'Number',
+} as const satisfies Record<string, z.output<typeof fieldType>>
+
+interface FieldTypes {
+  String: string
+  Number: number
+  Boolean: boolean
+}
+type StationProperties = {
+  [K in keyof typeof STATION_FIELDS]: FieldTypes[(typeof STATION_FIELDS)[K]]
+}
 
 const EXTENT = 4096
 // A 64-unit margin keeps circles drawn at a tile edge from being cut off.
@@ -40,30 +78,40 @@ export async function stationsTile(
     const low = Object.entries(s.supplies)
       .filter(([, v]) => v.low)
       .map(([k]) => k)
-    return {
+    const tags: StationProperties = {
       id: r.id,
-      type: 1 as const,
-      geometry: [[r.px, r.py]],
-      tags: {
-        id: r.id,
-        code: r.code,
-        name: r.name,
-        availability: s.availability,
-        stale: s.stale,
-        open_now: s.open_now,
-        capacity: r.capacity,
-        occupancy: s.occupancy,
-        available_spaces: s.available_spaces,
-        charging_points: r.charging_points,
-        charging_points_in_use: s.charging_points_in_use,
-        amenities: r.amenities,
-        low_supplies: low.join(','),
-        version: s.version,
-        point_count: Number(r.point_count),
-      },
+      code: r.code,
+      name: r.name,
+      availability: s.availability,
+      stale: s.stale,
+      open_now: s.open_now,
+      capacity: r.capacity,
+      occupancy: s.occupancy,
+      available_spaces: s.available_spaces,
+      charging_points: r.charging_points,
+      charging_points_in_use: s.charging_points_in_use,
+      amenities: r.amenities,
+      low_supplies: low.join(','),
+      version: s.version,
+      point_count: Number(r.point_count),
     }
+    return { id: r.id, type: 1 as const, geometry: [[r.px, r.py]], tags }
   })
   return Buffer.from(
-    vtpbf.fromGeojsonVt({ stations: { features } }, { version: 2, extent: EXTENT }),
+    vtpbf.fromGeojsonVt({ [STATIONS_LAYER]: { features } }, { version: 2, extent: EXTENT }),
   )
+}
+
+/** [west, south, east, north] of the stations that are not retired; null when there are none. */
+export async function stationsExtent(knex: Knex) {
+  const row = await knex
+    .from(
+      knex('stations')
+        .whereNot('state', 'retired')
+        .select(knex.raw('ST_Extent(location::geometry) AS e'))
+        .as('x'),
+    )
+    .select(knex.raw('ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n'))
+    .first()
+  return row?.w == null ? null : ([row.w, row.s, row.e, row.n].map(Number) as Bbox)
 }

@@ -3,10 +3,18 @@ import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { tileParams } from './schema.ts'
-import { stationsTile } from './queries.ts'
+import { stationsExtent, stationsTile } from './queries.ts'
+import { stationsTileJson } from './tilejson.ts'
 
 export function tileRoutes(knex: Knex, rules: () => StatusRules) {
   const router = Router()
+  router.get('/tiles/stations.json', async (req, res) => {
+    // Absolute, as TileJSON readers outside the browser need it; the proxy's scheme and host.
+    const url = `${req.protocol}://${req.get('host')}${req.baseUrl}/tiles/stations/{z}/{x}/{y}.mvt`
+    // Express's ETag answers a conditional GET with 304.
+    res.setHeader('Cache-Control', 'public, max-age=300')
+    res.json(stationsTileJson(url, await stationsExtent(knex)))
+  })
   router.get('/tiles/stations/:z/:x/:y.mvt', async (req, res) => {
     const { z, x, y } = parse(tileParams, req.params, 'path')
     const tile = await stationsTile(knex, z, x, y, rules())

@@ -3,8 +3,10 @@ import request from 'supertest'
 import { PbfReader } from 'pbf'
 import { VectorTile } from '@mapbox/vector-tile'
 import type { Express } from 'express'
+import type { z } from 'zod'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testApp } from '../../../test/app.ts'
+import { tileJson } from './schema.ts'
 
 function lonLatToTile(lon: number, lat: number, z: number) {
   const n = 2 ** z
@@ -140,5 +142,130 @@ describeEachBackend('station tiles', (db) => {
   it('an empty tile is a valid empty tile', async () => {
     const tile = await getTile(app, 10, 0, 0)
     expect(tile.layers.stations?.length ?? 0).toBe(0)
+  })
+})
+
+describeEachBackend('station TileJSON', (db) => {
+  let app: Express
+
+  beforeAll(async () => {
+    const now = await seedTime(db())
+    app = testApp(db(), { clock: () => now })
+  })
+
+  it('describes the tiles: absolute URL, zoom range, extent of the stations, fields', async () => {
+    const res = await request(app).get('/api/v1/tiles/stations.json')
+    expect(res.status).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^application\/json/)
+    expect(res.headers['cache-control']).toBe('public, max-age=300')
+    expect(tileJson.safeParse(res.body).error?.issues ?? []).toEqual([])
+    const doc = res.body as z.output<typeof tileJson>
+    expect(doc.tilejson).toBe('3.0.0')
+    expect(doc.tiles).toHaveLength(1)
+    expect(doc.tiles[0]).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/tiles\/stations\/\{z\}\/\{x\}\/\{y\}\.mvt$/,
+    )
+    // the zoom range is the one the tile route accepts
+    expect([doc.minzoom, doc.maxzoom]).toEqual([0, 22])
+    expect((await request(app).get('/api/v1/tiles/stations/22/0/0.mvt')).status).toBe(200)
+    expect((await request(app).get('/api/v1/tiles/stations/23/0/0.mvt')).status).toBe(400)
+
+    const { rows } = await db().knex.raw(
+      `SELECT min(ST_X(location::geometry)) AS w, min(ST_Y(location::geometry)) AS s,
+              max(ST_X(location::geometry)) AS e, max(ST_Y(location::geometry)) AS n
+         FROM stations WHERE state <> 'retired'`,
+    )
+    const [w, s, e, n] = doc.bounds
+    expect(w).toBeCloseTo(rows[0].w, 5)
+    expect(s).toBeCloseTo(rows[0].s, 5)
+    expect(e).toBeCloseTo(rows[0].e, 5)
+    expect(n).toBeCloseTo(rows[0].n, 5)
+    // the middle of the stations, at the largest zoom that shows them all in 1024 pixels
+    expect(doc.center[0]).toBeCloseTo((w + e) / 2, 6)
+    expect(doc.center[1]).toBeCloseTo((s + n) / 2, 6)
+    const pixels = (zoom: number) => {
+      const corner = (lon: number, lat: number) => lonLatToTile(lon, lat, zoom + 9)
+      const [a, b] = [corner(w, n), corner(e, s)]
+      return Math.max(b.x - a.x, b.y - a.y)
+    }
+    expect(pixels(doc.center[2])).toBeLessThanOrEqual(1024)
+    expect(pixels(doc.center[2] + 1)).toBeGreaterThan(1024)
+    expect(doc.vector_layers.map((l) => l.id)).toEqual(['stations'])
+  })
+
+  it('lists exactly the properties the tiles carry, with their types', async () => {
+    const { fields } = (await request(app).get('/api/v1/tiles/stations.json')).body
+      .vector_layers[0] as { fields: Record<string, string> }
+    const seen = new Map<string, Set<string>>()
+    // a merged tile (z8) and a street tile (z14)
+    for (const [z, lon, lat] of [
+      [8, 112.97, 28.19],
+      [14, 112.97, 28.19],
+    ] as const) {
+      const { x, y } = lonLatToTile(lon, lat, z)
+      const layer = (await getTile(app, z, x, y)).layers.stations!
+      expect(layer.length).toBeGreaterThan(0)
+      for (let i = 0; i < layer.length; i++) {
+        for (const [k, v] of Object.entries(layer.feature(i).properties)) {
+          seen.set(k, (seen.get(k) ?? new Set()).add(typeof v))
+        }
+      }
+    }
+    expect([...seen.keys()].sort()).toEqual(Object.keys(fields).sort())
+    const word = { number: 'Number', string: 'String', boolean: 'Boolean' } as const
+    for (const [k, types] of seen) {
+      expect(
+        [...types].map((t) => word[t as keyof typeof word]),
+        k,
+      ).toEqual([fields[k]])
+    }
+  })
+
+  it('answers a conditional GET with 304, and builds the URL from the proxy headers', async () => {
+    // each supertest request has another port: one Host keeps the document the same
+    const first = await request(app)
+      .get('/api/v1/tiles/stations.json')
+      .set('Host', 'localhost:3000')
+    expect(first.headers.etag).toBeTruthy()
+    expect(first.body.tiles).toEqual([
+      'http://localhost:3000/api/v1/tiles/stations/{z}/{x}/{y}.mvt',
+    ])
+    const again = await request(app)
+      .get('/api/v1/tiles/stations.json')
+      .set('Host', 'localhost:3000')
+      .set('If-None-Match', first.headers.etag!)
+    expect(again.status).toBe(304)
+    expect(again.text).toBe('')
+
+    // supertest connects from loopback, which the app trusts as its proxy
+    const proxied = await request(app)
+      .get('/api/v1/tiles/stations.json')
+      .set('Host', 'yizhan.example.org')
+      .set('X-Forwarded-Proto', 'https')
+    expect(proxied.body.tiles).toEqual([
+      'https://yizhan.example.org/api/v1/tiles/stations/{z}/{x}/{y}.mvt',
+    ])
+    // another URL is another document, with another ETag
+    expect(proxied.headers.etag).not.toBe(first.headers.etag)
+  })
+
+  it('covers China while there are no stations', async () => {
+    const knex = db().knex
+    const states: { id: number; state: string }[] = await knex('stations').select('id', 'state')
+    await knex('stations').update({ state: 'retired' })
+    try {
+      const doc = (await request(app).get('/api/v1/tiles/stations.json')).body
+      expect(doc.bounds).toEqual([73.5, 18.1, 135.1, 53.6])
+      expect(doc.center).toEqual([104.3, 35.85, 3])
+    } finally {
+      for (const state of new Set(states.map((s) => s.state))) {
+        await knex('stations')
+          .whereIn(
+            'id',
+            states.filter((s) => s.state === state).map((s) => s.id),
+          )
+          .update({ state })
+      }
+    }
   })
 })
