@@ -63,6 +63,11 @@ export interface ServerToClientEvents {
   'supply:low': (alert: SupplyLowEvent) => void
   /** Sent on connect to managers, planners and admins: the low-stock alerts still open for them. */
   'alerts:open': (alerts: SupplyLowEvent[]) => void
+  /**
+   * The server may have missed changes (its change feed was down, or a recovered connection
+   * on several nodes): subscribe again for a fresh snapshot.
+   */
+  resync: () => void
 }
 
 export interface ClientToServerEvents {

@@ -47,6 +47,12 @@ export function liveClient(url: string, opts: { cookie?: string; token?: string 
       apply(s)
     }
   })
+  let resyncs = 0
+  // the server may have missed changes: a fresh snapshot, as the web app does
+  socket.on('resync', () => {
+    resyncs++
+    for (const bbox of bboxes) void subscribeOnce(bbox)
+  })
   socket.on('supply:low', (a) => alerts.push(a))
   socket.on('alerts:open', (a) => openAlerts.push(a))
   // A server-side disconnect is not retried by socket.io itself; the app reconnects anyway.
@@ -81,6 +87,7 @@ export function liveClient(url: string, opts: { cookie?: string; token?: string 
     snapshots: () => snapshots,
     recoveries: () => recoveries,
     batches: () => batches,
+    resyncs: () => resyncs,
     connected: () =>
       new Promise<void>((resolve, reject) => {
         if (socket.connected) return resolve()

@@ -26,7 +26,7 @@ import type { AuthUser } from './auth/queries.ts'
 import { LiveHub } from './live/hub.ts'
 import { reportRoutes } from './reports/routes.ts'
 import { tileRoutes } from './tiles/routes.ts'
-import { healthRoutes } from './health/routes.ts'
+import { healthRoutes, type Readiness } from './health/routes.ts'
 import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
 import { basemapOrigins, basemapRoutes } from './basemap/routes.ts'
@@ -47,6 +47,8 @@ export interface AppDeps {
   clock?: () => Date
   /** Live updates; a server that listens attaches it to its HTTP server. */
   live?: LiveHub
+  /** What the node needs besides the database, for /readyz: its change feed and Redis. */
+  parts?: () => Readiness
 }
 
 /** The live hub, given what it needs from reports and stations. */
@@ -117,7 +119,7 @@ export function createApp(deps: AppDeps) {
   }
   app.use(metrics.middleware)
   app.use(compression({ filter: compressible }))
-  app.use(healthRoutes(knex, metrics.registry, config.METRICS_TOKEN))
+  app.use(healthRoutes(knex, metrics.registry, config.METRICS_TOKEN, deps.parts))
   app.use(basemapRoutes(config))
   // Before every router under its paths: a preflight is answered here, not by a 405.
   app.use(apiCors(config))
@@ -140,8 +142,8 @@ export function createApp(deps: AppDeps) {
   })
   api.use(metaRoutes(knex, config))
   api.use(authRoutes(knex, config, live))
-  api.use(stationRoutes(knex, rules, live))
-  api.use(reportRoutes(knex, rules, live, metrics))
+  api.use(stationRoutes(knex, rules))
+  api.use(reportRoutes(knex, rules, metrics))
   api.use(tileRoutes(knex, rules))
   api.use(coverageRoutes(knex, config))
   api.use(stationRequestRoutes(knex, config))

@@ -4,6 +4,7 @@ import type { Config } from './config.ts'
 import type { Database } from './db/knex.ts'
 import { createApp, createLiveHub } from './app.ts'
 import { redisAdapter } from './live/redis.ts'
+import { ChangeFeed } from './live/feed.ts'
 import { statusRules } from './stations/status.ts'
 
 /**
@@ -20,21 +21,30 @@ export async function createServer(opts: {
   redisUrl?: string
 }) {
   const { db, config, logger, clock } = opts
-  const live = createLiveHub(db, config, statusRules(config.STALE_AFTER_MINUTES, clock), (err) =>
+  const rules = statusRules(config.STALE_AFTER_MINUTES, clock)
+  const live = createLiveHub(db, config, rules, (err) =>
     logger?.error({ err }, 'live update failed'),
   )
-  const app = createApp({ db, config, logger, clock, live })
-  const server = http.createServer(app)
+  const feed = new ChangeFeed(db, live, rules, (err, message) => logger?.warn({ err }, message))
   const redisUrl = opts.redisUrl ?? config.REDIS_URL
   const redis = redisUrl
     ? await redisAdapter(redisUrl, (err) => logger?.warn({ err }, 'redis'))
     : undefined
+  const parts = () => ({
+    feed: feed.up ? ('up' as const) : ('down' as const),
+    ...(redis ? { redis: redis.ready() ? ('up' as const) : ('down' as const) } : {}),
+  })
+  const app = createApp({ db, config, logger, clock, live, parts })
+  const server = http.createServer(app)
   live.attach(server, redis?.adapter)
+  await feed.start()
   return {
     app,
     server,
     live,
+    feed,
     async close() {
+      await feed.close()
       await live.close() // closes the HTTP server too
       await redis?.close()
     },

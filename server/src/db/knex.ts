@@ -2,12 +2,15 @@ import path from 'node:path'
 import fs from 'node:fs'
 import knexFactory, { type Knex } from 'knex'
 import pg from 'pg'
+import { listenPostgres, type ListenHandlers } from './listen.ts'
 
 export type Backend = 'postgis' | 'pglite'
 
 export interface Database {
   knex: Knex
   backend: Backend
+  /** Receives the NOTIFY payloads of a channel as transactions commit. */
+  listen(channel: string, handlers: ListenHandlers): Promise<{ close(): Promise<void> }>
   close(): Promise<void>
 }
 
@@ -41,7 +44,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       },
       acquireConnectionTimeout: 5_000,
     })
-    return { knex, backend: 'postgis', close: () => knex.destroy() }
+    const url = opts.databaseUrl
+    return {
+      knex,
+      backend: 'postgis',
+      listen: async (channel, handlers) => listenPostgres(url, channel, handlers),
+      close: () => knex.destroy(),
+    }
   }
   return openPglite(opts.dataDir)
 }
@@ -63,6 +72,12 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     knex,
     backend: 'pglite',
+    // in the same process as the writers: it never loses the channel
+    async listen(channel, handlers) {
+      const unlisten = await pglite.listen(channel, handlers.notify)
+      handlers.up()
+      return { close: unlisten }
+    },
     async close() {
       await knex.destroy()
       if (!pglite.closed) await pglite.close()

@@ -9,7 +9,30 @@ const sameSecret = (a: string, b: string) => {
   return x.length === y.length && crypto.timingSafeEqual(x, y)
 }
 
-export function healthRoutes(knex: Knex, registry: client.Registry, metricsToken?: string) {
+/**
+ * The parts a node needs besides the database. Without its change feed a node would serve
+ * maps that never move: not ready. Without Redis it still serves everything, each node
+ * counting its own limits: ready, and /readyz says so.
+ */
+export interface Readiness {
+  feed: 'up' | 'down'
+  redis?: 'up' | 'down'
+}
+
+const unavailable = (detail: string, parts: Partial<Readiness>) => ({
+  type: 'https://yizhan.dev/problems/503',
+  title: 'Service Unavailable',
+  status: 503,
+  detail,
+  ...parts,
+})
+
+export function healthRoutes(
+  knex: Knex,
+  registry: client.Registry,
+  metricsToken?: string,
+  parts: () => Partial<Readiness> = () => ({}),
+) {
   const router = Router()
 
   router.get('/healthz', (_req, res) => {
@@ -17,20 +40,25 @@ export function healthRoutes(knex: Knex, registry: client.Registry, metricsToken
   })
 
   router.get('/readyz', async (_req, res) => {
+    const now = parts()
+    res.setHeader('Cache-Control', 'no-store')
     try {
       await Promise.race([
         knex.raw('SELECT 1'),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref()),
       ])
-      res.json({ status: 'ready' })
     } catch {
-      res.status(503).type('application/problem+json').json({
-        type: 'https://yizhan.dev/problems/503',
-        title: 'Service Unavailable',
-        status: 503,
-        detail: 'The database is unreachable',
-      })
+      return res
+        .status(503)
+        .type('application/problem+json')
+        .json(unavailable('The database is unreachable', now))
     }
+    if (now.feed === 'down')
+      return res
+        .status(503)
+        .type('application/problem+json')
+        .json(unavailable('The live change feed is reconnecting', now))
+    res.json({ status: now.redis === 'down' ? 'degraded' : 'ready', ...now })
   })
 
   router.get('/metrics', async (req, res) => {

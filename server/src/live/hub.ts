@@ -103,8 +103,8 @@ function unreadBytes(socket: LiveSocket): number {
 }
 
 /**
- * The `/live` Socket.IO namespace. Routes publish through it after their transaction commits;
- * before `attach` (tests without a listening server) publishing is a no-op.
+ * The `/live` Socket.IO namespace. The change feed (feed.ts) tells it what committed; before
+ * `attach` (tests without a listening server) that is a no-op.
  *
  * One client cannot starve the others: each connection's subscribes are answered one at a
  * time (a few may wait, more are refused), subscribes are rate-limited per connection and per
@@ -121,6 +121,7 @@ export class LiveHub {
   private sweepTimer?: NodeJS.Timeout
 
   private readonly knex: Knex
+  private clustered = false
 
   constructor(
     db: Database,
@@ -159,6 +160,7 @@ export class LiveHub {
         : {}),
       ...(adapter ? { adapter } : {}),
     })
+    this.clustered = adapter !== undefined
     const nsp = this.io.of(LIVE_NAMESPACE) as LiveNamespace
     this.nsp = nsp
     this.withholdPrivateOnRecovery(nsp)
@@ -239,6 +241,9 @@ export class LiveHub {
     const { address, user } = socket.data
     const missed = this.withheld.get(socket.id)
     this.withheld.delete(socket.id)
+    // Live events go out node-locally, and a cluster adapter keeps only what it broadcast
+    // for recovery: a recovered connection there reads its areas afresh.
+    if (socket.recovered && this.clustered) socket.emit('resync')
     this.connections.set(address, (this.connections.get(address) ?? 0) + 1)
     socket.on('disconnect', () => {
       const left = (this.connections.get(address) ?? 1) - 1
@@ -362,23 +367,32 @@ export class LiveHub {
     return this.nsp?.sockets.size ?? 0
   }
 
-  /** After a report is committed: its status to the station's area, new alerts to its managers and planners. */
-  reportAccepted(station: Station, alerts: SupplyLowEvent[]) {
+  /**
+   * A station's committed status, from the change feed: at once to its finest area, batched to
+   * the coarser ones. Each node tells its own sockets (`local`): every node hears the feed.
+   */
+  statusChanged(station: Station) {
     const nsp = this.nsp
     if (!nsp) return
     const event = toStatusEvent(station)
     const [immediate, ...batched] = roomsOf(station.location.lon, station.location.lat)
-    nsp.to(immediate!).emit('station:status', event)
+    nsp.local.to(immediate!).emit('station:status', event)
     for (const room of batched) this.batch(room, event)
-    if (!alerts.length) return
-    this.lookups
-      .managersOf(station.id)
-      .then((ids) => {
-        for (const alert of alerts) {
-          nsp.to([PLANNERS_ROOM, ...ids.map(userRoom)]).emit('supply:low', alert)
-        }
-      })
-      .catch((err) => this.log(err))
+  }
+
+  /** New low-stock alerts, from the change feed: to the station's managers and the planners. */
+  async alertsOpened(alerts: SupplyLowEvent[]) {
+    const nsp = this.nsp
+    if (!nsp) return
+    for (const alert of alerts) {
+      const ids = await this.lookups.managersOf(alert.station_id)
+      nsp.local.to([PLANNERS_ROOM, ...ids.map(userRoom)]).emit('supply:low', alert)
+    }
+  }
+
+  /** Changes this node did not hear (its change feed was down): every client reads afresh. */
+  resync() {
+    this.nsp?.local.emit('resync')
   }
 
   private pending = new Map<string, Map<number, StationStatusEvent>>()
@@ -398,10 +412,10 @@ export class LiveHub {
     const pending = this.pending
     this.pending = new Map()
     for (const [room, statuses] of pending)
-      this.nsp?.to(room).emit('station:statuses', [...statuses.values()])
+      this.nsp?.local.to(room).emit('station:statuses', [...statuses.values()])
   }
 
-  /** After a station is created, edited or retired; a moved station is announced in both areas. */
+  /** A station created, edited or retired, from the change feed; a moved one to both areas. */
   stationChanged(
     station: Station,
     change: 'created' | 'updated' | 'retired',
@@ -410,7 +424,7 @@ export class LiveHub {
     if (!this.nsp) return
     const rooms = new Set(roomsOf(station.location.lon, station.location.lat))
     if (before) for (const r of roomsOf(before.lon, before.lat)) rooms.add(r)
-    this.nsp.to([...rooms]).emit('station:changed', {
+    this.nsp.local.to([...rooms]).emit('station:changed', {
       id: station.id,
       change,
       station: {

@@ -9,6 +9,7 @@ export async function redisAdapter(url: string, onError: (err: unknown) => void)
   await client.connect()
   return {
     adapter: createAdapter(client),
+    ready: () => client.isReady,
     close: async () => {
       await client.quit().catch(() => client.destroy())
     },

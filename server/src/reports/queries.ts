@@ -130,8 +130,8 @@ export async function closeOpenAlerts(knex: Knex, stationId: number): Promise<vo
     .update({ closed_at: knex.raw('greatest(now(), opened_at)') })
 }
 
-/** Open alerts (`a`) with their station (`s`), oldest first, as AlertRow. */
-export const selectOpenAlerts = (knex: Knex) =>
+/** Alerts (`a`) with their station (`s`), oldest first, as AlertRow. */
+export const selectAlerts = (knex: Knex) =>
   knex('supply_alerts as a')
     .join('stations as s', 's.id', 'a.station_id')
     .select(
@@ -143,8 +143,10 @@ export const selectOpenAlerts = (knex: Knex) =>
       'a.threshold',
       'a.opened_at',
     )
-    .whereNull('a.closed_at')
     .orderBy('a.id')
+
+/** The alerts still open. */
+export const selectOpenAlerts = (knex: Knex) => selectAlerts(knex).whereNull('a.closed_at')
 
 export async function openAlerts(knex: Knex, user: AuthUser): Promise<SupplyLowEvent[]> {
   const q = selectOpenAlerts(knex)

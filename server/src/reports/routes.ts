@@ -5,7 +5,6 @@ import { idempotencyKey, idParam } from '../http/params.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { StatusRules } from '../stations/status.ts'
 import type { Station } from '../stations/queries.ts'
-import type { LiveHub } from '../live/hub.ts'
 import type { Metrics } from '../health/metrics.ts'
 import { ifMatch, stationEtag } from '../stations/etag.ts'
 import { busyHoursQuery, historyQuery, reportBody } from './schema.ts'
@@ -15,7 +14,6 @@ import { busyHours, historyFor, submitReport } from './service.ts'
 export function reportRoutes(
   knex: Knex,
   rules: () => StatusRules,
-  live: LiveHub,
   metrics: Pick<Metrics, 'reportAnswered'>,
 ) {
   const router = Router()
@@ -33,12 +31,10 @@ export function reportRoutes(
       { user: req.user!, stationId: id, key, ifMatch: version, body },
       rules,
     )
-    // Published only after the commit, and only by the request that wrote the report.
-    if (outcome.accepted) live.reportAccepted(outcome.accepted.station, outcome.accepted.alerts)
     if (outcome.status === 201)
       metrics.reportAnswered(
         outcome.accepted ? 'accepted' : 'replayed',
-        outcome.accepted?.alerts.length ?? 0,
+        outcome.accepted?.alertsOpened ?? 0,
       )
     if (outcome.status === 201) res.set('ETag', stationEtag(outcome.body as Station))
     res.status(outcome.status).json(outcome.body)

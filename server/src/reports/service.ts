@@ -2,10 +2,9 @@ import crypto from 'node:crypto'
 import type { Knex } from 'knex'
 import { HttpError, badRequest, forbidden, notFound } from '../errors.ts'
 import type { AuthUser } from '../auth/queries.ts'
-import { toStation, type Station } from '../stations/queries.ts'
+import { toStation } from '../stations/queries.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { mayManage } from '../stations/managers.ts'
-import type { SupplyLowEvent } from '../../../contract/live-events.ts'
 import type { HistoryQuery, ReportBody } from './schema.ts'
 import {
   busyHourRows,
@@ -15,7 +14,6 @@ import {
   stationExists,
   stationTimezone,
   storeAnswer,
-  toAlertEvent,
   writeReport,
   type ReportTarget,
 } from './queries.ts'
@@ -48,7 +46,7 @@ export interface ReportOutcome {
   status: number
   body: unknown
   /** Set only when this request wrote the report (not for a replay). */
-  accepted?: { station: Station; alerts: SupplyLowEvent[] }
+  accepted?: { alertsOpened: number }
 }
 
 function checkReport(station: ReportTarget, user: AuthUser, body: ReportBody, ifMatch?: number) {
@@ -138,11 +136,8 @@ export async function submitReport(
       // Derived at the report's own time, so it is fresh even when the clock lags the history.
       { ...rules, now: reportedAt },
     )
-    const alerts = written.opened.map((a) =>
-      toAlertEvent({ ...a, station_id: stationId, station_name: station.name }),
-    )
     await storeAnswer(trx, user.id, key, 201, updated)
-    return { status: 201, body: updated, accepted: { station: updated, alerts } }
+    return { status: 201, body: updated, accepted: { alertsOpened: written.opened.length } }
   })
 }
 

@@ -3,7 +3,6 @@ import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import { idParam } from '../http/params.ts'
 import { requireScope } from '../auth/middleware.ts'
-import type { LiveHub } from '../live/hub.ts'
 import {
   adminStationsQuery,
   bboxQuery,
@@ -23,7 +22,7 @@ import { createStationAs, updateStationAs } from './service.ts'
 import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
 
-export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHub) {
+export function stationRoutes(knex: Knex, rules: () => StatusRules) {
   const router = Router()
   const admin = requireScope('admin')
 
@@ -62,7 +61,6 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
     const body = parse(createStationBody, req.body, 'body')
     const id = await createStationAs(knex, req.user!, body)
     const station = await findById(knex, id, rules())
-    live.stationChanged(station, 'created')
     res
       .status(201)
       .location(`/api/v1/stations/${id}`)
@@ -73,10 +71,8 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, live: LiveHu
   router.patch('/stations/:id', admin, async (req, res) => {
     const { id } = parse(idParam, req.params, 'path')
     const body = parse(updateStationBody, req.body, 'body')
-    const before = await updateStationAs(knex, req.user!, id, body)
+    await updateStationAs(knex, req.user!, id, body)
     const station = await findById(knex, id, rules())
-    const change = station.state === 'retired' && before.state !== 'retired' ? 'retired' : 'updated'
-    live.stationChanged(station, change, before.location)
     res.set('ETag', stationEtag(station)).json(station)
   })
 

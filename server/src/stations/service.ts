@@ -61,7 +61,6 @@ export async function createStationAs(knex: Knex, user: AuthUser, body: CreateSt
   })
 }
 
-/** Returns the station's fields as they were, for those who announce the change. */
 export async function updateStationAs(knex: Knex, user: AuthUser, id: number, body: UpdateStation) {
   return knex.transaction(async (trx) => {
     const before = await editableFields(trx, id)
@@ -71,12 +70,11 @@ export async function updateStationAs(knex: Knex, user: AuthUser, id: number, bo
     const after = { ...before, ...body }
     await checkPlacement(trx, user.region, after)
     const diff = changes(before, after)
-    if (!Object.keys(diff.after).length) return before
+    if (!Object.keys(diff.after).length) return
     await updateStation(trx, id, body)
     if (after.state === 'retired' && before.state !== 'retired') await closeOpenAlerts(trx, id)
     await recordAudit(trx, [
       { actor_id: user.id, action: 'station.update', station_id: id, ...diff },
     ])
-    return before
   })
 }

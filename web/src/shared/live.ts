@@ -76,6 +76,8 @@ export class LiveClient {
       // nor one refused by the server's middleware
       if (!socket.active) this.later(() => socket.connect())
     })
+    // the server may have missed changes: a fresh snapshot of the same areas
+    socket.on('resync', () => this.subscribe())
     socket.on('station:status', (s) => this.apply(s))
     // larger areas get the reports of a short window at once
     socket.on('station:statuses', (batch) => {
