@@ -254,6 +254,16 @@ export const configSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level'),
+  SHUTDOWN_DRAIN_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(120_000)
+    .default(5_000)
+    .describe(
+      'On SIGTERM, how long the node stays up but not ready (/readyz 503) before it stops taking ' +
+        'requests: long enough for the load balancer to notice (HAProxy: inter × fall)',
+    ),
   DB_POOL_MAX: z.coerce
     .number()
     .int()

@@ -39,7 +39,7 @@ async function main() {
       console.log(describeDemoAccounts(summary))
     }
   }
-  const { server, close } = await createServer({ db, config, logger })
+  const { server, close, drain } = await createServer({ db, config, logger })
   server.listen(config.PORT, config.HOST, () => {
     logger.info(
       { port: config.PORT, backend: db.backend, startupMs: Date.now() - started },
@@ -54,13 +54,21 @@ async function main() {
   }, 3600_000)
   prune.unref()
 
+  // Draining: not ready at once, so the load balancer stops sending new requests (its checks
+  // need a few seconds to notice); then the server stops listening, in-flight requests
+  // finish, and live clients are disconnected to reconnect to another node.
+  let stopping = false
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down')
-    // Closing Socket.IO closes the HTTP server too.
-    close()
-      .then(() => db.close())
-      .finally(() => process.exit(0))
-    setTimeout(() => process.exit(1), 10_000).unref()
+    if (stopping) return
+    stopping = true
+    logger.info({ signal, drainMs: config.SHUTDOWN_DRAIN_MS }, 'draining, then shutting down')
+    drain()
+    setTimeout(() => {
+      close()
+        .then(() => db.close())
+        .finally(() => process.exit(0))
+    }, config.SHUTDOWN_DRAIN_MS).unref()
+    setTimeout(() => process.exit(1), config.SHUTDOWN_DRAIN_MS + 15_000).unref()
   }
   process.on('SIGINT', shutdown)
   process.on('SIGTERM', shutdown)

@@ -30,7 +30,9 @@ export async function createServer(opts: {
   const redis = redisUrl
     ? await redisAdapter(redisUrl, (err) => logger?.warn({ err }, 'redis'))
     : undefined
+  let draining = false
   const parts = () => ({
+    ...(draining ? { draining } : {}),
     feed: feed.up ? ('up' as const) : ('down' as const),
     ...(redis ? { redis: redis.ready() ? ('up' as const) : ('down' as const) } : {}),
   })
@@ -43,6 +45,10 @@ export async function createServer(opts: {
     server,
     live,
     feed,
+    /** Stops being ready, so the load balancer sends no new requests; `close` ends the rest. */
+    drain() {
+      draining = true
+    },
     async close() {
       await feed.close()
       await live.close() // closes the HTTP server too

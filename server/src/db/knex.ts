@@ -48,7 +48,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return {
       knex,
       backend: 'postgis',
-      listen: async (channel, handlers) => listenPostgres(url, channel, handlers),
+      listen: (channel, handlers) => listenPostgres(url, channel, handlers),
       close: () => knex.destroy(),
     }
   }

@@ -16,9 +16,12 @@ const RETRY_MS = [250, 500, 1_000, 2_000, 5_000]
  * LISTEN on one dedicated PostgreSQL connection (not the pool's: it holds no transaction and
  * lives as long as the process), reconnecting with back-off when it is lost. A heartbeat
  * finds a connection that died without closing (a restarted server, a dropped network).
+ * Resolves once the first attempt is over, listening or not.
  */
-export function listenPostgres(url: string, channel: string, handlers: ListenHandlers) {
+export async function listenPostgres(url: string, channel: string, handlers: ListenHandlers) {
   let closed = false
+  let firstTry: () => void = () => {}
+  const tried = new Promise<void>((resolve) => (firstTry = resolve))
   let client: pg.Client | undefined
   let heartbeat: NodeJS.Timeout | undefined
   let failures = 0
@@ -53,17 +56,21 @@ export function listenPostgres(url: string, channel: string, handlers: ListenHan
         }, HEARTBEAT_MS)
         heartbeat.unref()
         handlers.up()
+        firstTry()
         return
       } catch (err) {
         c.removeAllListeners('end')
         c.end().catch(() => {})
         handlers.down(err)
+        firstTry()
         await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]))
       }
     }
   }
 
   void connect()
+  // started listening, or knows it cannot yet (it keeps trying)
+  await tried
   return {
     async close() {
       closed = true

@@ -174,3 +174,29 @@ describe.skipIf(!inject('postgisTemplate'))('losing the database [postgis]', () 
     expect((await request(app).get(nearest)).status).toBe(200)
   })
 })
+
+describeEachBackend('draining a node', (db) => {
+  it('a draining node is not ready, still answers what it has, and ends its live connections on close', async () => {
+    const server = await startServer(db())
+    const c = liveClient(server.url)
+    try {
+      await c.connected()
+      expect((await request(server.url).get('/readyz')).body).toEqual({
+        status: 'ready',
+        feed: 'up',
+      })
+      server.drain()
+      const ready = await request(server.url).get('/readyz')
+      expect(ready.status).toBe(503)
+      expect(ready.body).toMatchObject({ draining: true, detail: 'This node is shutting down' })
+      // the load balancer stops sending; what still arrives is answered
+      expect((await request(server.url).get('/api/v1/stations/1')).status).toBe(200)
+      const reasons: string[] = []
+      c.socket.on('disconnect', (reason) => reasons.push(reason))
+      await server.close()
+      await expect.poll(() => reasons.length).toBe(1)
+    } finally {
+      c.close()
+    }
+  })
+})

@@ -17,6 +17,8 @@ const sameSecret = (a: string, b: string) => {
 export interface Readiness {
   feed: 'up' | 'down'
   redis?: 'up' | 'down'
+  /** Shutting down: finishing what it has, taking nothing new. */
+  draining?: boolean
 }
 
 const unavailable = (detail: string, parts: Partial<Readiness>) => ({
@@ -42,6 +44,11 @@ export function healthRoutes(
   router.get('/readyz', async (_req, res) => {
     const now = parts()
     res.setHeader('Cache-Control', 'no-store')
+    if (now.draining)
+      return res
+        .status(503)
+        .type('application/problem+json')
+        .json(unavailable('This node is shutting down', now))
     try {
       await Promise.race([
         knex.raw('SELECT 1'),
