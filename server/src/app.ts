@@ -7,6 +7,7 @@ import helmet from 'helmet'
 import compression from 'compression'
 import expressStaticGzip from 'express-static-gzip'
 import { pinoHttp } from 'pino-http'
+import proxyaddr from 'proxy-addr'
 import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import type { Database } from './db/knex.ts'
@@ -98,7 +99,7 @@ export function createApp(deps: AppDeps) {
 
   const app = express()
   app.disable('x-powered-by')
-  app.set('trust proxy', 'loopback')
+  app.set('trust proxy', proxyaddr.compile(config.TRUST_PROXY))
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { z } from 'zod'
+import proxyaddr from 'proxy-addr'
 
 export const BASEMAPS = ['offline', 'tianditu', 'pmtiles', 'osm', 'style'] as const
 export type BasemapKind = (typeof BASEMAPS)[number]
@@ -86,6 +87,25 @@ export const configSchema = z.object({
     .transform((s, ctx) => (s.trim() === '*' ? ('*' as const) : originList(s, ctx)))
     .describe(
       'Origins whose pages may read the public data (stations, tiles, OGC API, downloads) without credentials: `*` any, a comma-separated list those, empty none',
+    ),
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((s, ctx) => {
+      const list = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+      try {
+        proxyaddr.compile(list)
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message })
+      }
+      return list
+    })
+    .describe(
+      'Proxies whose X-Forwarded-For is believed, so limits count the real client: ' +
+        '`loopback`, `uniquelocal` (private networks, e.g. Docker), CIDRs, comma-separated',
     ),
   METRICS_TOKEN: z
     .string()

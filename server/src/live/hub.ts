@@ -65,6 +65,7 @@ export type LiveConfig = Pick<
   | 'LIVE_SNAPSHOT_CONCURRENCY'
   | 'LIVE_SNAPSHOT_MAX_STATIONS'
   | 'LIVE_MAX_BUFFERED_BYTES'
+  | 'TRUST_PROXY'
 >
 
 export function toStatusEvent(s: Station): StationStatusEvent {
@@ -122,6 +123,7 @@ export class LiveHub {
 
   private readonly knex: Knex
   private clustered = false
+  private readonly trusted: ReturnType<typeof proxyaddr.compile>
 
   constructor(
     db: Database,
@@ -131,6 +133,7 @@ export class LiveHub {
     private readonly log: (err: unknown) => void = () => {},
   ) {
     this.knex = db.knex
+    this.trusted = proxyaddr.compile(config.TRUST_PROXY)
     // The embedded database runs one query at a time: a snapshot must not queue several
     // ahead of a courier's query.
     this.snapshots = pLimit(db.backend === 'pglite' ? 1 : config.LIVE_SNAPSHOT_CONCURRENCY)
@@ -165,7 +168,7 @@ export class LiveHub {
     this.nsp = nsp
     this.withholdPrivateOnRecovery(nsp)
     nsp.use((socket, next) => {
-      const address = proxyaddr(socket.request, 'loopback')
+      const address = proxyaddr(socket.request, this.trusted)
       if ((this.connections.get(address) ?? 0) >= this.config.LIVE_MAX_CONNECTIONS_PER_ADDRESS)
         return next(new Error('too many live connections from your address'))
       socket.data.address = address
