@@ -14,9 +14,15 @@ export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>
  * A test client that keeps a station → status map the way the web app does: newest version
  * wins, and after a reconnect that could not be recovered it subscribes again for a snapshot.
  */
-export function liveClient(url: string, opts: { cookie?: string; token?: string } = {}) {
+export function liveClient(
+  url: string,
+  opts: { cookie?: string; token?: string; polling?: boolean } = {},
+) {
   const socket: LiveSocket = io(`${url}/live`, {
-    transports: ['websocket'],
+    // long-polling behind a load balancer needs its sticky cookie: a cookie jar, as a browser has
+    ...(opts.polling
+      ? { transports: ['polling'], withCredentials: true }
+      : { transports: ['websocket'] }),
     reconnectionDelay: 50,
     reconnectionDelayMax: 200,
     ...(opts.cookie ? { extraHeaders: { cookie: opts.cookie } } : {}),
