@@ -39,6 +39,12 @@ export const configSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional()
     .describe('Redis for sharing live updates between several server processes'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .default('yizhan:')
+    .describe(
+      'Prefix of the rate-limit counters kept in Redis; one per deployment sharing a Redis',
+    ),
   SEED_DEMO_PASSWORD: z
     .string()
     .min(8)
