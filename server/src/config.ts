@@ -274,15 +274,29 @@ export const configSchema = z.object({
     .int()
     .min(100)
     .max(600_000)
-    .default(15_000)
-    .describe('Statement timeout for PostgreSQL connections'),
+    .default(5_000)
+    .describe('Statement timeout of ordinary requests (couriers, maps); the client waits 1 s more'),
   COVERAGE_STATEMENT_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(100)
     .max(600_000)
-    .default(10_000)
+    .default(30_000)
     .describe('Statement timeout for one coverage analysis (gaps, suggestions, summary, what-if)'),
+  COVERAGE_MAX_CONCURRENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(2)
+    .describe('Coverage analyses one server process runs at once, below DB_POOL_MAX; more wait'),
+  COVERAGE_QUEUE_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(2)
+    .describe("A user's analyses that may wait behind their running one; more are refused (429)"),
 })
 
 export type Config = Omit<z.output<typeof configSchema>, 'COOKIE_SECURE' | 'BASEMAP'> & {
@@ -307,6 +321,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const basemap = BASEMAP ?? (rest.MAP_STYLE_URL ? 'style' : 'offline')
   const problem = basemapProblem(basemap, rest)
   if (problem) throw new ConfigError(`Invalid configuration:\n  BASEMAP: ${problem}`)
+  // Analyses share the pool with couriers: some connections must stay free for them.
+  if (rest.COVERAGE_MAX_CONCURRENT >= rest.DB_POOL_MAX)
+    throw new ConfigError(
+      'Invalid configuration:\n  COVERAGE_MAX_CONCURRENT: must be below DB_POOL_MAX',
+    )
   return {
     ...rest,
     BASEMAP: basemap,
