@@ -25,6 +25,7 @@ import { managersOf } from './stations/managers.ts'
 import { openAlerts } from './reports/queries.ts'
 import type { AuthUser } from './auth/queries.ts'
 import { LiveHub } from './live/hub.ts'
+import { RateLimits } from './http/rateLimit.ts'
 import { reportRoutes } from './reports/routes.ts'
 import { tileRoutes } from './tiles/routes.ts'
 import { healthRoutes, type Readiness } from './health/routes.ts'
@@ -48,6 +49,8 @@ export interface AppDeps {
   clock?: () => Date
   /** Live updates; a server that listens attaches it to its HTTP server. */
   live?: LiveHub
+  /** Where rate limits count: shared through Redis by the server, in memory by default. */
+  limits?: RateLimits
   /** What the node needs besides the database, for /readyz: its change feed and Redis. */
   parts?: () => Readiness
 }
@@ -58,12 +61,13 @@ export function createLiveHub(
   config: Config,
   rules: () => StatusRules,
   log?: (err: unknown) => void,
+  limits = new RateLimits(),
 ) {
   const lookups = {
     openAlerts: (user: AuthUser) => openAlerts(db.knex, user),
     managersOf: (stationId: number) => managersOf(db.knex, stationId),
   }
-  return new LiveHub(db, rules, config, lookups, log)
+  return new LiveHub(db, rules, config, lookups, log, limits)
 }
 
 const webDist = path.resolve(fileURLToPath(import.meta.url), '../../../web/dist')
@@ -91,7 +95,8 @@ export function createApp(deps: AppDeps) {
   const knex = db.knex
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL)
   const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
-  const live = deps.live ?? createLiveHub(db, config, rules)
+  const limits = deps.limits ?? new RateLimits()
+  const live = deps.live ?? createLiveHub(db, config, rules, undefined, limits)
   const metrics = createMetrics({ knex, liveConnections: () => live.connectionCount })
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
@@ -142,12 +147,12 @@ export function createApp(deps: AppDeps) {
     res.json(openapi)
   })
   api.use(metaRoutes(knex, config))
-  api.use(authRoutes(knex, config, live))
+  api.use(authRoutes(knex, config, live, limits))
   api.use(stationRoutes(knex, rules))
   api.use(reportRoutes(knex, rules, metrics))
   api.use(tileRoutes(knex, rules))
   api.use(coverageRoutes(knex, config))
-  api.use(stationRequestRoutes(knex, config))
+  api.use(stationRequestRoutes(knex, config, limits))
   api.use(userRoutes(knex, live))
   api.use(auditRoutes(knex))
   api.use(operationsRoutes(knex, rules))

@@ -40,6 +40,12 @@ export const configSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional()
     .describe('Redis for sharing live updates between several server processes'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .default('yizhan:')
+    .describe(
+      'Prefix of the rate-limit counters kept in Redis; one per deployment sharing a Redis',
+    ),
   SEED_DEMO_PASSWORD: z
     .string()
     .min(8)
@@ -298,15 +304,29 @@ export const configSchema = z.object({
     .int()
     .min(100)
     .max(600_000)
-    .default(15_000)
-    .describe('Statement timeout for PostgreSQL connections'),
+    .default(5_000)
+    .describe('Statement timeout of ordinary requests (couriers, maps); the client waits 1 s more'),
   COVERAGE_STATEMENT_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(100)
     .max(600_000)
-    .default(10_000)
+    .default(30_000)
     .describe('Statement timeout for one coverage analysis (gaps, suggestions, summary, what-if)'),
+  COVERAGE_MAX_CONCURRENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(2)
+    .describe('Coverage analyses one server process runs at once, below DB_POOL_MAX; more wait'),
+  COVERAGE_QUEUE_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(2)
+    .describe("A user's analyses that may wait behind their running one; more are refused (429)"),
 })
 
 export type Config = Omit<z.output<typeof configSchema>, 'COOKIE_SECURE' | 'BASEMAP'> & {
@@ -331,6 +351,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const basemap = BASEMAP ?? (rest.MAP_STYLE_URL ? 'style' : 'offline')
   const problem = basemapProblem(basemap, rest)
   if (problem) throw new ConfigError(`Invalid configuration:\n  BASEMAP: ${problem}`)
+  // Analyses share the pool with couriers: some connections must stay free for them.
+  if (rest.COVERAGE_MAX_CONCURRENT >= rest.DB_POOL_MAX)
+    throw new ConfigError(
+      'Invalid configuration:\n  COVERAGE_MAX_CONCURRENT: must be below DB_POOL_MAX',
+    )
   return {
     ...rest,
     BASEMAP: basemap,

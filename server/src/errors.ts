@@ -129,7 +129,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as ErrorLike & { name?: string }
   if (e?.code && UNAVAILABLE_CODES.has(e.code)) return true
   if (e?.name === 'KnexTimeoutError') return true
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+  // "Query read timeout": the client stopped waiting for a database that does not answer.
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout/i.test(
     e?.message ?? '',
   )
 }

@@ -3,9 +3,10 @@ import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import type { Database } from './db/knex.ts'
 import { createApp, createLiveHub } from './app.ts'
-import { redisAdapter } from './live/redis.ts'
+import { closeRedis, connectRedis, redisAdapter } from './live/redis.ts'
 import { ChangeFeed } from './live/feed.ts'
 import { statusRules } from './stations/status.ts'
+import { RateLimits } from './http/rateLimit.ts'
 
 /**
  * The composition root: the app, its live hub and the HTTP server they share, not yet
@@ -17,28 +18,33 @@ export async function createServer(opts: {
   logger?: Logger
   /** The clock for open_now and staleness; tests pin it. */
   clock?: () => Date
-  /** Redis for live updates across nodes; defaults to REDIS_URL. */
+  /** Redis for live updates and rate limits across nodes; defaults to REDIS_URL. */
   redisUrl?: string
 }) {
   const { db, config, logger, clock } = opts
-  const rules = statusRules(config.STALE_AFTER_MINUTES, clock)
-  const live = createLiveHub(db, config, rules, (err) =>
-    logger?.error({ err }, 'live update failed'),
-  )
-  const feed = new ChangeFeed(db, live, rules, (err, message) => logger?.warn({ err }, message))
   const redisUrl = opts.redisUrl ?? config.REDIS_URL
   const redis = redisUrl
-    ? await redisAdapter(redisUrl, (err) => logger?.warn({ err }, 'redis'))
+    ? await connectRedis(redisUrl, (err) => logger?.warn({ err }, 'redis'))
     : undefined
+  const limits = new RateLimits(redis, config.REDIS_KEY_PREFIX, logger)
+  const rules = statusRules(config.STALE_AFTER_MINUTES, clock)
+  const live = createLiveHub(
+    db,
+    config,
+    rules,
+    (err) => logger?.error({ err }, 'live update failed'),
+    limits,
+  )
+  const feed = new ChangeFeed(db, live, rules, (err, message) => logger?.warn({ err }, message))
   let draining = false
   const parts = () => ({
     ...(draining ? { draining } : {}),
     feed: feed.up ? ('up' as const) : ('down' as const),
-    ...(redis ? { redis: redis.ready() ? ('up' as const) : ('down' as const) } : {}),
+    ...(redis ? { redis: redis.isReady ? ('up' as const) : ('down' as const) } : {}),
   })
-  const app = createApp({ db, config, logger, clock, live, parts })
+  const app = createApp({ db, config, logger, clock, live, limits, parts })
   const server = http.createServer(app)
-  live.attach(server, redis?.adapter)
+  live.attach(server, redis && redisAdapter(redis))
   await feed.start()
   return {
     app,
@@ -52,7 +58,7 @@ export async function createServer(opts: {
     async close() {
       await feed.close()
       await live.close() // closes the HTTP server too
-      await redis?.close()
+      if (redis) await closeRedis(redis)
     },
   }
 }

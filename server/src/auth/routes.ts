@@ -1,8 +1,7 @@
 import { Router } from 'express'
 import type { Knex } from 'knex'
-import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { parse as parseCookie, serialize } from 'cookie'
-import { limitPerAddress } from '../http/rateLimit.ts'
+import { limitPerAddress, type RateLimits } from '../http/rateLimit.ts'
 import { HttpError, badRequest, forbidden, notFound, parse, unauthorized } from '../errors.ts'
 import { idParam } from '../http/params.ts'
 import type { Config } from '../config.ts'
@@ -32,10 +31,10 @@ const DAY_MS = 86_400_000
  * username waits LOGIN_ACCOUNT_BACKOFF_SECONDS, twice as long after each further round (up to
  * a day). A correct password while waiting is refused too, or the wait would tell it apart.
  */
-function accountBackoff(config: Config) {
+function accountBackoff(config: Config, limits: RateLimits) {
   const limit = config.LOGIN_ACCOUNT_FAILURES
-  const failures = new RateLimiterMemory({ keyPrefix: 'login-fail', points: limit, duration: 3600 })
-  const rounds = new RateLimiterMemory({ keyPrefix: 'login-round', points: 64, duration: 86_400 })
+  const failures = limits.limiter({ keyPrefix: 'login-fail', points: limit, duration: 3600 })
+  const rounds = limits.limiter({ keyPrefix: 'login-round', points: 64, duration: 86_400 })
   return {
     async waitMs(username: string): Promise<number> {
       const state = await failures.get(username)
@@ -57,11 +56,11 @@ function accountBackoff(config: Config) {
   }
 }
 
-export function authRoutes(knex: Knex, config: Config, live: LiveHub) {
+export function authRoutes(knex: Knex, config: Config, live: LiveHub, limits: RateLimits) {
   const router = Router()
   const signedIn = requireScope('read')
   const ttlMs = config.SESSION_TTL_HOURS * 3600_000
-  const backoff = accountBackoff(config)
+  const backoff = accountBackoff(config, limits)
 
   const describe = async (user: Pick<AuthUser, 'id' | 'username' | 'role' | 'region'>) => ({
     id: user.id,
@@ -72,6 +71,8 @@ export function authRoutes(knex: Knex, config: Config, live: LiveHub) {
   })
 
   const loginLimiter = limitPerAddress(
+    limits,
+    'login',
     60_000,
     config.LOGIN_RATE_LIMIT,
     'Too many failed sign-in attempts; wait a minute',

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import type { Knex } from 'knex'
 import { columns } from '../db/arrays.ts'
+import { clientTimeoutMs } from '../db/knex.ts'
 import {
   PLACE_M,
   type GapsQuery,
@@ -42,7 +43,10 @@ async function analyse<T>(
       `SELECT set_config('statement_timeout', ?, true), set_config('jit', 'off', true)`,
       [String(timeoutMs)],
     )
-    const { rows } = (await trx.raw(sql, bindings)) as { rows: T[] }
+    // The connection's client-side bound is the couriers'; an analysis may run longer.
+    const { rows } = (await trx
+      .raw(sql, bindings)
+      .options({ query_timeout: clientTimeoutMs(timeoutMs) })) as { rows: T[] }
     return rows
   })
 }

@@ -18,21 +18,35 @@ export interface Database {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v))
 
+/**
+ * How long the client waits for a statement that has `statementTimeoutMs` on the server. A
+ * frozen server cancels nothing, so the client gives up a little after the server would have.
+ */
+export const clientTimeoutMs = (statementTimeoutMs: number) => statementTimeoutMs + 1000
+
 export interface DatabaseOptions {
   databaseUrl?: string
   dataDir: string
   statementTimeoutMs?: number
   poolMax?: number
+  /** How long a request waits for a connection of the pool (or a new one to be made). */
+  acquireTimeoutMs?: number
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
+    const acquireTimeoutMs = opts.acquireTimeoutMs ?? 5_000
     const knex = knexFactory({
       client: 'pg',
       connection: {
         connectionString: opts.databaseUrl,
         statement_timeout: opts.statementTimeoutMs ?? 15_000,
-      },
+        // Not for a caller that sets no statement timeout: the seed lifts it for its long writes.
+        ...(opts.statementTimeoutMs
+          ? { query_timeout: clientTimeoutMs(opts.statementTimeoutMs) }
+          : {}),
+        connectionTimeoutMillis: acquireTimeoutMs,
+      } satisfies pg.ClientConfig,
       pool: {
         min: 0,
         max: opts.poolMax ?? 10,
@@ -41,8 +55,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
           conn.on('error', () => {})
           done(null, conn)
         },
+        // One whose query the client gave up on is still busy on the server: dropped too.
+        validate: (conn: pg.Client & { readyForQuery?: boolean }) => conn.readyForQuery !== false,
       },
-      acquireConnectionTimeout: 5_000,
+      acquireConnectionTimeout: acquireTimeoutMs,
     })
     const url = opts.databaseUrl
     return {

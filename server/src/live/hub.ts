@@ -4,9 +4,10 @@ import type { Knex } from 'knex'
 import { Server, type Namespace, type Socket } from 'socket.io'
 import pLimit, { type LimitFunction } from 'p-limit'
 import proxyaddr from 'proxy-addr'
-import { RateLimiterMemory } from 'rate-limiter-flexible'
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from '../config.ts'
 import type { Database } from '../db/knex.ts'
+import type { RateLimits } from '../http/rateLimit.ts'
 import { resolveUser } from '../auth/middleware.ts'
 import type { AuthUser, Credential } from '../auth/queries.ts'
 import {
@@ -118,7 +119,7 @@ export class LiveHub {
   private readonly connections = new Map<string, number>()
   private readonly snapshots: LimitFunction
   private readonly subscribesPerSocket: RateLimiterMemory
-  private readonly subscribesPerAddress: RateLimiterMemory
+  private readonly subscribesPerAddress: RateLimiterAbstract
   private sweepTimer?: NodeJS.Timeout
 
   private readonly knex: Knex
@@ -131,6 +132,7 @@ export class LiveHub {
     private readonly config: LiveConfig,
     private readonly lookups: LiveLookups,
     private readonly log: (err: unknown) => void = () => {},
+    limits: RateLimits,
   ) {
     this.knex = db.knex
     this.trusted = proxyaddr.compile(config.TRUST_PROXY)
@@ -142,7 +144,8 @@ export class LiveHub {
       points: config.LIVE_SUBSCRIBES_PER_MINUTE,
       duration: 60,
     })
-    this.subscribesPerAddress = new RateLimiterMemory({
+    // A connection lives on one node, an address reaches them all.
+    this.subscribesPerAddress = limits.limiter({
       keyPrefix: 'live-address',
       points: config.LIVE_SUBSCRIBES_PER_ADDRESS_PER_MINUTE,
       duration: 60,

@@ -2,17 +2,19 @@ import { Router } from 'express'
 import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import { idempotencyKey } from '../http/params.ts'
-import { limitPerAddress } from '../http/rateLimit.ts'
+import { limitPerAddress, type RateLimits } from '../http/rateLimit.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { Config } from '../config.ts'
 import { createRequestBody, listRequestsQuery } from './schema.ts'
 import { createRequest, findRequestsInBbox } from './queries.ts'
 
-export function stationRequestRoutes(knex: Knex, config: Config) {
+export function stationRequestRoutes(knex: Knex, config: Config, limits: RateLimits) {
   const router = Router()
 
   // Anyone may ask; the limit keeps one client from flooding the demand layer.
   const limiter = limitPerAddress(
+    limits,
+    'station-requests',
     3600_000,
     config.STATION_REQUEST_RATE_LIMIT,
     'Too many station requests; try again later',
