@@ -151,7 +151,7 @@ export class NearestProber {
         const lat = 28.1 + Math.random() * 0.2
         const lon = 112.85 + Math.random() * 0.25
         const t0 = performance.now()
-        let ok = false
+        let ok: boolean
         try {
           const res = await fetch(`${this.lb}/api/v1/stations/nearest?lat=${lat}&lon=${lon}`, {
             signal: AbortSignal.timeout(15_000),
