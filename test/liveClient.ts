@@ -57,7 +57,7 @@ export function liveClient(
   // the server may have missed changes: a fresh snapshot, as the web app does
   socket.on('resync', () => {
     resyncs++
-    for (const bbox of bboxes) void subscribeOnce(bbox)
+    resubscribe()
   })
   socket.on('supply:low', (a) => alerts.push(a))
   socket.on('alerts:open', (a) => openAlerts.push(a))
@@ -72,8 +72,17 @@ export function liveClient(
       recoveries++
       return
     }
-    for (const bbox of bboxes) void subscribeOnce(bbox)
+    resubscribe()
   })
+
+  /** Every followed area again, as the app does; one refused or cut off is asked again. */
+  function resubscribe() {
+    for (const bbox of bboxes) follow(bbox)
+  }
+  function follow(bbox: Bbox) {
+    const retry = () => setTimeout(() => socket.connected && follow(bbox), 500)
+    subscribeOnce(bbox).then((ack) => ack.ok || retry(), retry)
+  }
 
   async function subscribeOnce(bbox: Bbox): Promise<SubscribeAck> {
     const ack = await socket.timeout(10_000).emitWithAck('subscribe', { bbox })

@@ -27,6 +27,13 @@ const CLIENTS = Number(args.clients ?? (smoke ? 10 : 40))
 const FREEZE_MS = smoke ? 4000 : 10_000
 const MANAGERS = smoke ? 10 : 40
 
+// a client library's stray rejection must not end the run before the cluster is stopped
+let unhandled = 0
+process.on('unhandledRejection', (err) => {
+  unhandled++
+  console.error('unhandled rejection:', err)
+})
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const log = (...parts: unknown[]) =>
   console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts)
@@ -215,9 +222,10 @@ try {
   fs.mkdirSync(path.dirname(out), { recursive: true })
   fs.writeFileSync(out, JSON.stringify(summary, null, 2))
   for (const c of clients) c.close()
-  if (lost || doubled || gaveUp || refused) {
+  if (lost || doubled || gaveUp || refused || unhandled) {
     console.error(
-      `FAILED: ${lost} lost, ${doubled} doubled, ${gaveUp} never accepted, ${refused} refused`,
+      `FAILED: ${lost} lost, ${doubled} doubled, ${gaveUp} never accepted, ${refused} refused, ` +
+        `${unhandled} unhandled errors`,
     )
     exitCode = 1
   } else
