@@ -12,6 +12,7 @@ import { registerAuditApi } from './audit/schema.ts'
 import { registerImportsApi } from './imports/schema.ts'
 import { registerOperationsApi } from './operations/schema.ts'
 import { registerPlacesApi } from './places/schema.ts'
+import { registerDownloadsApi } from './downloads/schema.ts'
 
 /** The API's OpenAPI document, built from each feature's zod schemas. */
 export function apiDocument() {
@@ -28,6 +29,7 @@ export function apiDocument() {
     registerImportsApi,
     registerOperationsApi,
     registerPlacesApi,
+    registerDownloadsApi,
   ])
 }
 

@@ -40,6 +40,7 @@ import { auditRoutes } from './audit/routes.ts'
 import { operationsRoutes } from './operations/routes.ts'
 import { placeRoutes } from './places/routes.ts'
 import { ogcRoutes } from './ogc/routes.ts'
+import { downloadRoutes } from './downloads/routes.ts'
 
 export interface AppDeps {
   db: Database
@@ -85,7 +86,7 @@ function cacheHeaders(res: http.ServerResponse, file: string) {
 const compressible = (req: Request, res: Response) =>
   !req.headers.range &&
   !res.getHeader('Content-Range') &&
-  (/^application\/(vnd\.mapbox-vector-tile|x-protobuf)/.test(
+  (/^application\/(vnd\.mapbox-vector-tile|x-protobuf|flatgeobuf)/.test(
     String(res.getHeader('Content-Type')),
   ) ||
     compression.filter(req, res))
@@ -151,6 +152,7 @@ export function createApp(deps: AppDeps) {
   api.use(stationRoutes(knex, rules))
   api.use(reportRoutes(knex, rules, metrics))
   api.use(tileRoutes(knex, rules))
+  api.use(downloadRoutes(knex, rules))
   api.use(coverageRoutes(knex, config))
   api.use(stationRequestRoutes(knex, config, limits))
   api.use(userRoutes(knex, live))

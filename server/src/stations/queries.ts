@@ -283,7 +283,7 @@ async function whereTable(knex: Knex, q: TableQuery, rules: StatusRules) {
  */
 export async function findTableRows(
   knex: Knex,
-  q: TableQuery & { limit: number; offset: number; srid: number; id?: number },
+  q: TableQuery & { limit: number; offset: number; srid: number; id?: number; wkt?: boolean },
   rules: StatusRules,
 ) {
   const where = await whereTable(knex, q, rules)
@@ -295,10 +295,16 @@ export async function findTableRows(
     .orderBy('s.id')
     .limit(q.limit)
     .offset(q.offset)
+  if (q.wkt)
+    query.select(knex.raw('ST_AsText(ST_Transform(s.location::geometry, ?::int)) AS wkt', [q.srid]))
   where(query)
   if (q.id !== undefined) query.where('s.id', q.id)
-  const rows: (StationRow & { x: number; y: number })[] = await query
-  return rows.map((r) => ({ row: toTableRow(toStation(r, rules)), position: [r.x, r.y] as const }))
+  const rows: (StationRow & { x: number; y: number; wkt?: string })[] = await query
+  return rows.map((r) => ({
+    row: toTableRow(toStation(r, rules)),
+    position: [r.x, r.y] as const,
+    wkt: r.wkt,
+  }))
 }
 
 /** How many stations a table read selects, all pages together. */
