@@ -89,17 +89,27 @@ try {
   )
   const startId = start[0]!.max ?? 0
 
-  /** Every client's statuses equal the database's, for every station it follows. */
-  async function converged() {
+  /** The database's version of every station some client follows. */
+  async function dbVersions() {
     const ids = [...new Set(clients.flatMap((c) => [...c.statuses.keys()]))]
     const { rows } = await db.query<{ station_id: number; version: number }>(
       'SELECT station_id, version FROM station_status WHERE station_id = ANY($1)',
       [ids],
     )
-    const version = new Map(rows.map((r) => [r.station_id, r.version]))
-    return clients.every((c) =>
-      [...c.statuses.values()].every((s) => s.version === version.get(s.id)),
-    )
+    return new Map(rows.map((r) => [r.station_id, r.version]))
+  }
+
+  /**
+   * Every client has caught up with the database as it was when this was asked: reports keep
+   * coming meanwhile, so "equal now" would chase a moving target while the load runs (at the
+   * end, with the generator stopped, it is equality).
+   */
+  async function caughtUp() {
+    const target = await dbVersions()
+    return async () =>
+      clients.every((c) =>
+        [...c.statuses.values()].every((s) => s.version >= (target.get(s.id) ?? 0)),
+      )
   }
   const allReady = async () =>
     (await Promise.all(cluster.nodes.map((n) => n.ready()))).every((r) => r.status === 200)
@@ -109,13 +119,34 @@ try {
     return generator.outcomes.filter((o) => o.version !== undefined).length > before
   }
 
+  /** Who is behind, when a client does not converge: for the log. */
+  async function stragglers() {
+    const version = await dbVersions()
+    return clients.flatMap((c, i) => {
+      const behind = [...c.statuses.values()].filter((s) => s.version !== version.get(s.id))
+      return behind.length
+        ? [
+            `client ${i} (${c.socket.io.engine?.transport?.name ?? 'none'}, connected ${c.socket.connected}, ` +
+              `snapshots ${c.snapshots()}, resyncs ${c.resyncs()}, recoveries ${c.recoveries()}): ` +
+              `${behind.length} stations behind, e.g. ${behind[0]!.id} v${behind[0]!.version} ` +
+              `(db v${version.get(behind[0]!.id)})`,
+          ]
+        : []
+    })
+  }
+
   async function settle(name: string) {
     recovery[name] = await until(
       `${name}: recovered`,
       async () => (await allReady()) && (await reportsGoThrough()),
     )
     phases.current = `after ${name}`
-    const ms = await until(`${name}: live clients converged`, converged, 30_000)
+    const ms = await until(`${name}: live clients converged`, await caughtUp(), 30_000).catch(
+      async (err) => {
+        console.error((await stragglers()).join('\n'))
+        throw err
+      },
+    )
     convergence[name] = { ms, clients: clients.length }
     log(`${name}: recovered in ${recovery[name]} ms, clients converged ${ms} ms later`)
     await sleep(smoke ? 2000 : 5000)
@@ -167,7 +198,7 @@ try {
   generator.stop()
   await generating
   await prober.stop()
-  const finalMs = await until('final convergence', converged, 30_000)
+  const finalMs = await until('final convergence', await caughtUp(), 30_000)
 
   // What the database holds: every 2xx, once.
   const accepted = generator.outcomes.filter((o) => o.version !== undefined)

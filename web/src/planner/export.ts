@@ -1,6 +1,7 @@
 import type { Feature, FeatureCollection, Point, Polygon, Position } from 'geojson'
 import { CRS_NAMES, CRSES, fromWgs84, type Crs } from '../../../contract/crs.ts'
 import type { GapCell, GapsResponse, Suggestion, SuggestionsResponse } from '../shared/api.ts'
+import type { Bbox } from '../../../contract/bbox.ts'
 import { button, el } from '../shared/dom.ts'
 import { onLangChange, t } from '../shared/i18n.ts'
 
@@ -161,6 +162,7 @@ export class Exports {
   private gaps: GapsResponse | null = null
   private suggestions: SuggestionsResponse | null = null
   private slug = ''
+  private bbox: Bbox | null = null
 
   constructor() {
     this.crs.id = 'planner-export-crs'
@@ -169,10 +171,16 @@ export class Exports {
   }
 
   /** What there is to export now; `slug` names the params in the file names. */
-  show(gaps: GapsResponse | null, suggestions: SuggestionsResponse | null, slug: string): void {
+  show(
+    gaps: GapsResponse | null,
+    suggestions: SuggestionsResponse | null,
+    slug: string,
+    bbox: Bbox,
+  ): void {
     this.gaps = gaps
     this.suggestions = suggestions
     this.slug = slug
+    this.bbox = bbox
     this.render()
   }
 
@@ -198,6 +206,14 @@ export class Exports {
       return node
     }
     const gapCells = () => gaps!.features.filter((cell) => cell.properties.gap)
+    // the stations of the area, with their live columns, as the server writes them (WGS-84)
+    const stationFile = (format: string, label: string) => {
+      const link = el('a', 'secondary-button export-button', label)
+      link.href = `/api/v1/downloads/stations.${format}?bbox=${this.bbox?.join(',') ?? ''}`
+      link.download = ''
+      link.dataset.export = `stations-${format}`
+      return link
+    }
     const k = suggestions?.suggestions.length ?? 0
     const label = el('label', 'export-label', m.exportCrs)
     label.htmlFor = this.crs.id
@@ -236,6 +252,15 @@ export class Exports {
           suggestionsCsv(suggestions!.suggestions, crs),
         ]),
       ),
+      el(
+        'div',
+        'export-row',
+        el('span', 'export-label', m.exportStations),
+        stationFile('geojson', 'GeoJSON'),
+        stationFile('csv', 'CSV'),
+        stationFile('fgb', 'FlatGeobuf'),
+      ),
+      el('p', 'field-hint', m.exportStationsHint),
     )
   }
 }

@@ -483,7 +483,7 @@ class Workspace {
 
   private renderExports(): void {
     const gaps = this.gaps.kind === 'done' ? this.gaps.result : null
-    this.exports.show(gaps, this.suggestions.result, paramsSlug(this.params))
+    this.exports.show(gaps, this.suggestions.result, paramsSlug(this.params), this.params.bbox)
   }
 }
 

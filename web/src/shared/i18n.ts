@@ -270,6 +270,8 @@ const zh = {
       '高德、腾讯地图用 GCJ-02，百度用 BD-09；坐标系写在文件名和文件里。GeoJSON 标准只认 WGS-84，别的坐标系在文件里注明。',
     exportGaps: '缺口格子',
     exportSuggestions: '选址建议',
+    exportStations: '范围内的驿站',
+    exportStationsHint: '含实时状态（WGS-84）；FlatGeobuf 可在 QGIS 中直接打开。',
     citiesTitle: '各市覆盖率（全省）',
     citiesIntro: '全省所有需求点，按当前的服务范围和覆盖要求计算，不限于分析范围。',
     city: '城市',
@@ -719,6 +721,8 @@ const en: Messages = {
       'GeoJSON is WGS-84 by its standard: a file in another system says so inside.',
     exportGaps: 'Gap cells',
     exportSuggestions: 'Suggested sites',
+    exportStations: 'Stations in the area',
+    exportStationsHint: 'With their live status (WGS-84); FlatGeobuf opens in QGIS as it is.',
     citiesTitle: 'Coverage by city (whole province)',
     citiesIntro:
       'All demand in the province, with the reach and requirement above, not only the analysed area.',
