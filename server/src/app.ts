@@ -33,6 +33,7 @@ import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
 import { basemapOrigins, basemapRoutes } from './basemap/routes.ts'
 import { coverageRoutes } from './coverage/routes.ts'
+import { CoverageAnswers } from './coverage/answers.ts'
 import { stationRequestRoutes } from './requests/routes.ts'
 import { userRoutes } from './users/routes.ts'
 import { importRoutes } from './imports/routes.ts'
@@ -132,6 +133,7 @@ export function createApp(deps: AppDeps) {
   app.use(apiCors(config))
 
   const openapi = apiDocument()
+  const coverage = new CoverageAnswers(knex, config)
   const api = express.Router()
   api.use(authenticate(knex))
   api.use(
@@ -153,7 +155,7 @@ export function createApp(deps: AppDeps) {
   api.use(reportRoutes(knex, rules, metrics))
   api.use(tileRoutes(knex, rules))
   api.use(downloadRoutes(knex, rules))
-  api.use(coverageRoutes(knex, config))
+  api.use(coverageRoutes(knex, config, coverage))
   api.use(stationRequestRoutes(knex, config, limits))
   api.use(userRoutes(knex, live))
   api.use(auditRoutes(knex))
@@ -162,7 +164,7 @@ export function createApp(deps: AppDeps) {
   api.use(methodNotAllowed(api))
   api.use(notFoundHandler)
   app.use('/api/v1', api)
-  app.use('/ogc', ogcRoutes(knex, config, rules))
+  app.use('/ogc', ogcRoutes(knex, config, rules, coverage))
 
   if (fs.existsSync(webDist)) {
     // Brotli or gzip files made at build time; hashed assets never change, the page always can.

@@ -14,7 +14,7 @@ import {
   gapsQuery,
   smallestCellM,
 } from '../coverage/schema.ts'
-import { ResultCache, dataVersion } from '../coverage/cache.ts'
+import type { CoverageAnswers } from '../coverage/answers.ts'
 import { COVERAGE_DEFAULTS } from '../../../contract/coverage.ts'
 import { findGaps } from '../coverage/queries.ts'
 import { requestsExtent, stationsExtent, type Extent } from './queries.ts'
@@ -29,6 +29,8 @@ export interface ItemsRead {
   crs: Crs
   /** The collection's own parameters (filters, analysis settings) as sent, for it to parse. */
   extra: Record<string, unknown>
+  /** Who asks: analyses are admitted per user. */
+  userId?: number
 }
 
 export interface ItemFeature {
@@ -41,8 +43,8 @@ export interface ReadContext {
   knex: Knex
   rules: () => StatusRules
   analysisTimeoutMs: number
-  /** Gap analyses by data version, so paging through one computes it once. */
-  cache: ResultCache
+  /** The node's coverage answers: paging through gap cells computes the analysis once. */
+  coverage: CoverageAnswers
 }
 
 export interface CollectionDef {
@@ -181,7 +183,7 @@ const gaps: CollectionDef = {
  * (GDAL and QGIS first read a page without one, to learn the fields) it analyses the stations'
  * extent, at most 12° around its centre, in cells large enough to stay within the cell limit.
  */
-async function gapCells({ knex, analysisTimeoutMs, cache }: ReadContext, q: ItemsRead) {
+async function gapCells({ knex, analysisTimeoutMs, coverage }: ReadContext, q: ItemsRead) {
   let bbox = q.bbox
   const settings = { ...q.extra }
   if (!bbox) {
@@ -191,14 +193,11 @@ async function gapCells({ knex, analysisTimeoutMs, cache }: ReadContext, q: Item
     settings.cell_m ??= String(Math.max(smallestCellM(bbox), COVERAGE_DEFAULTS.cell_m))
   }
   const gq = parse(gapsQuery, { ...settings, bbox: bbox.join(','), include: 'gaps' }, 'query')
-  const version = await dataVersion(knex)
-  const key = JSON.stringify(gq)
-  let cells = cache.get(version, key)
-  if (cells === undefined) {
-    cells = JSON.stringify((await findGaps(knex, gq, analysisTimeoutMs)).features)
-    cache.set(version, key, cells)
-  }
-  const features = JSON.parse(cells) as Awaited<ReturnType<typeof findGaps>>['features']
+  // the same question as the planner's /coverage/gaps: the same cached answer
+  const { body } = await coverage.answer(['gaps', gq], q.userId!, () =>
+    findGaps(knex, gq, analysisTimeoutMs),
+  )
+  const { features } = JSON.parse(body) as Awaited<ReturnType<typeof findGaps>>
   const swap = q.crs.latFirst
   return features.map((f): ItemFeature => ({
     id: f.id,

@@ -14,7 +14,7 @@ import {
 } from './collections.ts'
 import { ogcDocument, itemsQuery } from './document.ts'
 import { toWgs84Bbox } from './queries.ts'
-import { ResultCache } from '../coverage/cache.ts'
+import type { CoverageAnswers } from '../coverage/answers.ts'
 import { CRS, formatParams, featureParams, type Crs, type Link } from './schema.ts'
 import { a, asHtml, escape, linkList, page, paragraph, table } from './html.ts'
 
@@ -60,14 +60,18 @@ function parseQuery<S extends z.ZodObject>(schema: S, req: Request): z.output<S>
   return parse(schema.strict(), req.query, 'query') as z.output<S>
 }
 
-export function ogcRoutes(knex: Knex, config: Config, rules: () => StatusRules) {
+export function ogcRoutes(
+  knex: Knex,
+  config: Config,
+  rules: () => StatusRules,
+  coverage: CoverageAnswers,
+) {
   const router = Router()
   const ctx: ReadContext = {
     knex,
     rules,
     analysisTimeoutMs: config.COVERAGE_STATEMENT_TIMEOUT_MS,
-    // some 20 gap maps of a city at 500 m
-    cache: new ResultCache(5_000_000),
+    coverage,
   }
   const document = ogcDocument()
   router.use(authenticate(knex))
@@ -357,6 +361,7 @@ export function ogcRoutes(knex: Knex, config: Config, rules: () => StatusRules) 
       offset: common.offset,
       crs,
       extra: ownParams(req, c),
+      userId: req.user?.id,
     })
     const links: Link[] = [
       ...selfLinks(req, GEOJSON),
@@ -410,6 +415,7 @@ export function ogcRoutes(knex: Knex, config: Config, rules: () => StatusRules) 
       offset: 0,
       crs,
       extra: ownParams(req, c),
+      userId: req.user?.id,
     })
     if (!found) throw notFound(`${c.id} has no feature ${req.params.featureId}`)
     cacheFor(response, c, 15)
