@@ -79,8 +79,18 @@ export function liveClient(
   function resubscribe() {
     for (const bbox of bboxes) follow(bbox)
   }
-  function follow(bbox: Bbox) {
-    const retry = () => setTimeout(() => socket.connected && follow(bbox), 500)
+  const retries = new Map<Bbox, NodeJS.Timeout>()
+  function follow(bbox: Bbox, attempt = 0) {
+    clearTimeout(retries.get(bbox))
+    // backing off, as the app does, keeps a retrying client within the subscribe limits
+    const retry = () =>
+      retries.set(
+        bbox,
+        setTimeout(
+          () => socket.connected && follow(bbox, attempt + 1),
+          500 * 2 ** Math.min(attempt, 4),
+        ),
+      )
     subscribeOnce(bbox).then((ack) => ack.ok || retry(), retry)
   }
 

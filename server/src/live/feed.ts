@@ -10,6 +10,8 @@ export const LIVE_CHANNEL = 'yizhan_live'
 
 /** How long notifications gather before one batch of reads answers them all. */
 const BATCH_MS = 5
+/** How soon a batch the database could not answer is read again. */
+const RETRY_MS = 1_000
 
 type Change = 'created' | 'updated' | 'retired'
 
@@ -26,6 +28,7 @@ export class ChangeFeed {
   private timer?: NodeJS.Timeout
   private listener?: { close(): Promise<void> }
   private wasDown = false
+  private failures = 0
   /** Whether the feed is listening now; false while its connection is being re-made. */
   up = false
 
@@ -79,29 +82,40 @@ export class ChangeFeed {
     this.stations = new Map()
     this.alerts = new Set()
     const knex = this.db.knex
+    // a station that changed is announced with its status: no separate status event
+    for (const id of stations.keys()) statuses.delete(id)
     try {
-      // a station that changed is announced with its status: no separate status event
-      for (const id of stations.keys()) statuses.delete(id)
       const rules = this.rules()
       if (statuses.size) {
         const rows = await readStations(knex, [...statuses])
         for (const row of rows) this.hub.statusChanged(toStation(row, rules))
+        statuses.clear()
       }
       if (stations.size) {
         const rows = await readStations(knex, [...stations.keys()])
         for (const row of rows)
           for (const { change, before } of stations.get(row.id)!)
             this.hub.stationChanged(toStation(row, rules), change, before)
+        stations.clear()
       }
       if (alerts.size) {
         // announced even when a restock closed it since: it did open
         const rows: AlertRow[] = await selectAlerts(knex).whereIn('a.id', [...alerts])
         await this.hub.alertsOpened(rows.map(toAlertEvent))
+        alerts.clear()
       }
+      this.failures = 0
     } catch (err) {
-      // the database is unreachable: clients read afresh once it answers again
-      this.log(err, 'live change feed could not read what changed')
-      this.hub.resync()
+      // Heard but not read (the database went away meanwhile): read them again later, with
+      // whatever comes in the meantime. Nothing is lost, so no client needs to start afresh.
+      if (this.failures++ === 0)
+        this.log(err, 'live change feed cannot read what changed; retrying')
+      for (const id of statuses) this.statuses.add(id)
+      for (const id of alerts) this.alerts.add(id)
+      for (const [id, changes] of stations)
+        this.stations.set(id, [...changes, ...(this.stations.get(id) ?? [])])
+      clearTimeout(this.timer)
+      this.timer = setTimeout(() => void this.flush(), RETRY_MS)
     }
   }
 }
