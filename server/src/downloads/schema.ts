@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { queryBbox } from '../http/params.ts'
+import { pointFeatureCollectionSchema } from '../http/paging.ts'
 import { problemResponses } from '../openapi.ts'
 import { stationTableFilters, stationTableRow } from '../stations/table.ts'
 
@@ -52,20 +53,7 @@ export function registerDownloadsApi(registry: OpenAPIRegistry) {
         },
         content: {
           [FORMATS.geojson]: {
-            schema: z.object({
-              type: z.literal('FeatureCollection'),
-              features: z.array(
-                z.object({
-                  type: z.literal('Feature'),
-                  id: z.number().int(),
-                  geometry: z.object({
-                    type: z.literal('Point'),
-                    coordinates: z.tuple([z.number(), z.number()]),
-                  }),
-                  properties: stationTableRow,
-                }),
-              ),
-            }),
+            schema: pointFeatureCollectionSchema(stationTableRow),
           },
           [FORMATS.csv]: { schema: z.string() },
           [FORMATS.fgb]: { schema: z.string().meta({ format: 'binary' }) },

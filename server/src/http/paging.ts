@@ -31,8 +31,8 @@ export function pointFeaturePage<
   }
 }
 
-/** The OpenAPI schema of a `pointFeaturePage` whose features have these properties. */
-export function pointFeaturePageSchema<P extends z.ZodType>(properties: P) {
+/** The OpenAPI schema of an RFC 7946 FeatureCollection of points with these properties. */
+export function pointFeatureCollectionSchema<P extends z.ZodType>(properties: P) {
   return z.object({
     type: z.literal('FeatureCollection'),
     features: z.array(
@@ -46,6 +46,12 @@ export function pointFeaturePageSchema<P extends z.ZodType>(properties: P) {
         properties,
       }),
     ),
+  })
+}
+
+/** The OpenAPI schema of a `pointFeaturePage` whose features have these properties. */
+export function pointFeaturePageSchema<P extends z.ZodType>(properties: P) {
+  return pointFeatureCollectionSchema(properties).extend({
     next_cursor: z
       .string()
       .nullable()
