@@ -20,6 +20,7 @@ export const percentile = (values: number[], p: number) => {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const MAX_IN_FLIGHT = 64
 
 export interface Manager {
   token: string
@@ -85,6 +86,8 @@ export class ReportGenerator {
     const interval = 1000 / this.perSecond
     let next = Date.now()
     while (!this.stopped && this.outcomes.length < total) {
+      // the phones' own queues: a bounded number of reports on their way at once
+      while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight)
       const m = this.managers[this.outcomes.length % this.managers.length]!
       const stationId = m.stations[Math.floor(Math.random() * m.stations.length)]!
       const outcome: Outcome = { key: crypto.randomUUID(), stationId, attempts: 0 }

@@ -41,8 +41,13 @@ const log = (...parts: unknown[]) =>
 /** Waits until `ok` holds, polling; the time it took, or throws after `timeoutMs`. */
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 60_000) {
   const t0 = Date.now()
+  let said = t0
   while (!(await ok())) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`)
+    if (Date.now() - said > 10_000) {
+      said = Date.now()
+      log(`still waiting: ${what}`)
+    }
     await sleep(100)
   }
   return Date.now() - t0

@@ -20,6 +20,13 @@ const minutes = Number(args.minutes)
 const intervalMs = Number(args.interval ?? (minutes <= 5 ? 20 : 60)) * 1000
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+// a client library's stray rejection must not end the run before the cluster is stopped
+let unhandled = 0
+process.on('unhandledRejection', (err) => {
+  unhandled++
+  console.error('unhandled rejection:', err)
+})
+
 /** A gauge from a node's /metrics (prom-client's default process metrics). */
 async function gauges(url: string) {
   const text = await (await fetch(`${url}/metrics`)).text()
@@ -115,4 +122,4 @@ try {
 } finally {
   await cluster.stop()
 }
-process.exit(failed ? 1 : 0)
+process.exit(failed || unhandled ? 1 : 0)
