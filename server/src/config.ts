@@ -25,6 +25,16 @@ function originList(s: string, ctx: z.RefinementCtx): string[] {
   return origins
 }
 
+/** Busy-hours reads up to 52 weeks back, so a retention keeps at least 13 months. */
+const retentionMonths = (fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1200)
+    .refine((n) => n === 0 || n >= 13, { message: '0 (keep all) or at least 13 months' })
+    .default(fallback)
+
 /** Every environment variable the server reads, with its default and meaning. */
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port to listen on'),
@@ -327,6 +337,12 @@ export const configSchema = z.object({
     .max(100)
     .default(2)
     .describe("A user's analyses that may wait behind their running one; more are refused (429)"),
+  HISTORY_RETENTION_MONTHS: retentionMonths(24).describe(
+    'Months of status reports kept, whole months dropped after (0 keeps all; at least 13)',
+  ),
+  HOURLY_RETENTION_MONTHS: retentionMonths(60).describe(
+    'Months of hourly occupancy rollups (busy hours) kept (0 keeps all; at least 13)',
+  ),
 })
 
 export type Config = Omit<z.output<typeof configSchema>, 'COOKIE_SECURE' | 'BASEMAP'> & {

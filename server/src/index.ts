@@ -4,6 +4,7 @@ import { migrateLatest } from './db/migrate.ts'
 import { createServer } from './server.ts'
 import { createLogger } from './logger.ts'
 import { pruneIdempotencyKeys } from './reports/queries.ts'
+import { maintainHistory } from './history/maintenance.ts'
 import { describeDemoAccounts, seedDatabase } from '../../seed/seed.ts'
 
 async function main() {
@@ -46,13 +47,23 @@ async function main() {
       `Yizhan listening on http://localhost:${config.PORT}`,
     )
   })
-  // Idempotency keys are answered for 48 h, then dropped.
-  const prune = setInterval(() => {
-    pruneIdempotencyKeys(db.knex).catch((err) =>
+  // Hourly: idempotency keys are answered for 48 h, then dropped; the history's monthly
+  // partitions are made ahead and dropped past their retention.
+  const housekeeping = async () => {
+    await pruneIdempotencyKeys(db.knex).catch((err) =>
       logger.warn({ err }, 'pruning idempotency keys failed'),
     )
-  }, 3600_000)
-  prune.unref()
+    await maintainHistory(db.knex, new Date(), {
+      reportMonths: config.HISTORY_RETENTION_MONTHS,
+      hourlyMonths: config.HOURLY_RETENTION_MONTHS,
+    })
+      .then((done) => {
+        if (done.created.length || done.dropped.length) logger.info(done, 'history partitions')
+      })
+      .catch((err) => logger.warn({ err }, 'history partition upkeep failed'))
+  }
+  await housekeeping()
+  setInterval(housekeeping, 3600_000).unref()
 
   // Draining: not ready at once, so the load balancer stops sending new requests (its checks
   // need a few seconds to notice); then the server stops listening, in-flight requests

@@ -6,7 +6,7 @@ import type { Knex } from 'knex'
 const migrationsDir = path.resolve(fileURLToPath(import.meta.url), '../../../../db/migrations')
 
 /** Reads db/migrations/*.ts ourselves so the same code runs under tsx and vitest. */
-const source: Knex.MigrationSource<string> = {
+export const migrationSource: Knex.MigrationSource<string> = {
   async getMigrations() {
     return fs
       .readdirSync(migrationsDir)
@@ -20,6 +20,6 @@ const source: Knex.MigrationSource<string> = {
 }
 
 export async function migrateLatest(knex: Knex): Promise<string[]> {
-  const [, applied] = (await knex.migrate.latest({ migrationSource: source })) as [number, string[]]
+  const [, applied] = (await knex.migrate.latest({ migrationSource })) as [number, string[]]
   return applied
 }

@@ -193,17 +193,32 @@ export async function stationExists(knex: Knex, stationId: number) {
   return Boolean(await knex('stations').select('id').where({ id: stationId }).first())
 }
 
-/** Mean occupancy by ISO weekday and hour in the station's time zone, over [from, to]. */
-export async function busyHourRows(knex: Knex, stationId: number, from: Date, to: Date) {
+/**
+ * Mean occupancy by ISO weekday and hour in the station's time zone, over [from, to]: the
+ * whole UTC hours in [hoursFrom, hoursTo) from the hourly rollups, the rest of the range from
+ * the reports themselves (an empty hours range reads only reports).
+ */
+export async function busyHourRows(
+  knex: Knex,
+  stationId: number,
+  range: { from: Date; to: Date; hoursFrom: Date; hoursTo: Date },
+) {
+  const { from, to, hoursFrom, hoursTo } = range
   const { rows } = await knex.raw(
-    `SELECT extract(isodow FROM r.reported_at AT TIME ZONE s.timezone)::int AS weekday,
-            extract(hour FROM r.reported_at AT TIME ZONE s.timezone)::int AS hour,
-            round(avg(r.occupancy)::numeric, 2)::float8 AS mean_occupancy,
-            count(*)::int AS reports
-       FROM status_reports r JOIN stations s ON s.id = r.station_id
-      WHERE r.station_id = ? AND r.reported_at >= ? AND r.reported_at <= ?
+    `SELECT extract(isodow FROM x.at AT TIME ZONE s.timezone)::int AS weekday,
+            extract(hour FROM x.at AT TIME ZONE s.timezone)::int AS hour,
+            round(sum(x.total)::numeric / sum(x.n), 2)::float8 AS mean_occupancy,
+            sum(x.n)::int AS reports
+       FROM (SELECT hour AS at, reports AS n, occupancy_sum AS total FROM status_hourly
+              WHERE station_id = :id AND hour >= :hoursFrom AND hour < :hoursTo
+             UNION ALL
+             SELECT reported_at, 1, occupancy FROM status_reports
+              WHERE station_id = :id
+                AND (reported_at >= :from AND reported_at < :hoursFrom
+                     OR reported_at >= :hoursTo AND reported_at <= :to)) AS x
+       JOIN stations s ON s.id = :id
       GROUP BY 1, 2 ORDER BY 1, 2`,
-    [stationId, from, to],
+    { id: stationId, from, to, hoursFrom, hoursTo },
   )
   return rows as { weekday: number; hour: number; mean_occupancy: number; reports: number }[]
 }

@@ -157,6 +157,32 @@ export async function busyHours(knex: Knex, stationId: number, weeks: number, no
     station_id: stationId,
     timezone,
     weeks,
-    hours: await busyHourRows(knex, stationId, from, now),
+    hours: await busyHourRows(knex, stationId, {
+      from,
+      to: now,
+      ...rollupHours(timezone, from, now),
+    }),
   }
+}
+
+const HOUR_MS = 3_600_000
+
+/**
+ * The whole UTC hours of [from, to] that the hourly rollups may answer. A UTC hour is one
+ * local hour only where the offset is whole hours (all of China's zones); elsewhere none.
+ */
+export function rollupHours(timezone: string, from: Date, to: Date) {
+  const whole = [from, to].every((at) => utcOffsetMinutes(timezone, at) % 60 === 0)
+  const hoursFrom = Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS
+  const hoursTo = Math.floor(to.getTime() / HOUR_MS) * HOUR_MS
+  if (!whole || hoursFrom >= hoursTo) return { hoursFrom: to, hoursTo: to }
+  return { hoursFrom: new Date(hoursFrom), hoursTo: new Date(hoursTo) }
+}
+
+function utcOffsetMinutes(timezone: string, at: Date): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' })
+    .formatToParts(at)
+    .find((p) => p.type === 'timeZoneName')!.value
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name)
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0
 }
