@@ -17,6 +17,7 @@ import { tileScenario } from './scenarios/tiles.ts'
 import { coverageScenario } from './scenarios/coverage.ts'
 import { embeddedScenario } from './scenarios/embedded.ts'
 import { scaleScenario } from './scenarios/scale.ts'
+import { historyScenario } from './scenarios/history.ts'
 import { runLiveBench } from './live/run.ts'
 
 const USAGE = `Usage: npm run bench -- [options]       (npm run bench:smoke: the CI version)
@@ -155,6 +156,7 @@ async function main(): Promise<number> {
     await run(['B4'], 'live fan-out', () => runLiveBench(ctx))
     await run(['B6'], 'embedded', () => embeddedScenario(ctx))
     await run(['B7'], 'scale', () => scaleScenario(ctx))
+    await run(['B8'], 'history', () => historyScenario(ctx))
   } finally {
     await ctx.close()
   }

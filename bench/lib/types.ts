@@ -1,6 +1,6 @@
 /** The shapes every scenario (bench/scenarios/*, bench/live/run.ts) shares with the runner. */
 
-export const SCENARIO_IDS = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7'] as const
+export const SCENARIO_IDS = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8'] as const
 export type ScenarioId = (typeof SCENARIO_IDS)[number]
 
 export interface BenchOptions {
