@@ -8,6 +8,7 @@ import { seedTime, signIn } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
 import { liveClient } from '../../../test/liveClient.ts'
 import type { Bbox } from '../../../contract/live-events.ts'
+import type { ChangedStation } from './feed.ts'
 
 describeEachBackend('live events from the database’s change feed', (db, backend) => {
   let nodeA: Awaited<ReturnType<typeof startServer>>
@@ -58,7 +59,13 @@ describeEachBackend('live events from the database’s change feed', (db, backen
     const onB = client(nodeB.url)
     expect((await onA.subscribe(around)).ok).toBe(true)
     expect((await onB.subscribe(around)).ok).toBe(true)
+    // what else keeps a copy on the other node hears it too
+    const heard: ChangedStation[] = []
+    nodeB.feed.observe({ changed: (batch) => heard.push(...batch), resync() {} })
     const version = await report(3)
+    await expect
+      .poll(() => heard.find((c) => c.station.id === stationId)?.station.status.version)
+      .toBe(version)
     for (const c of [onA, onB]) {
       await expect.poll(() => c.statuses.get(stationId)?.version).toBe(version)
       expect(c.received.filter((s) => s.id === stationId && s.version === version)).toHaveLength(1)
@@ -106,6 +113,8 @@ describeEachBackend('live events from the database’s change feed', (db, backen
     async () => {
       const c = client(nodeA.url)
       expect((await c.subscribe(around)).ok).toBe(true)
+      let observerResyncs = 0
+      nodeA.feed.observe({ changed() {}, resync: () => observerResyncs++ })
       const { rows } = await db().knex.raw('SELECT current_database() AS name')
       const name = rows[0].name as string
       const feedBackends = () =>
@@ -147,6 +156,7 @@ describeEachBackend('live events from the database’s change feed', (db, backen
         .poll(async () => (await request(nodeA.url).get('/readyz')).status, { timeout: 10_000 })
         .toBe(200)
       await expect.poll(() => c.resyncs(), { timeout: 5000 }).toBeGreaterThan(0)
+      expect(observerResyncs).toBe(1)
       // the snapshot it read afresh has the change it missed
       await expect.poll(() => c.statuses.get(stationId)?.occupancy).toBe(7)
       const version = await report(2)

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { Database } from '../db/knex.ts'
-import { selectStations, toStation, type StationRow } from '../stations/queries.ts'
+import { selectStations, toStation, type Station, type StationRow } from '../stations/queries.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { selectAlerts, toAlertEvent, type AlertRow } from '../reports/queries.ts'
 import type { LiveHub } from './hub.ts'
@@ -15,6 +15,22 @@ const RETRY_MS = 1_000
 
 type Change = 'created' | 'updated' | 'retired'
 
+/** A station as committed, and where it stood before when it moved or was retired. */
+export interface ChangedStation {
+  station: Station
+  before?: { lon: number; lat: number }
+}
+
+/**
+ * What else keeps a copy of station data on this node (a cache, an index) hears every batch
+ * after the live clients have.
+ */
+export interface FeedObserver {
+  changed(stations: ChangedStation[]): void
+  /** The feed was lost and is back: anything may have changed meanwhile. */
+  resync(): void
+}
+
 /**
  * Live events from the database's commits: each node listens to the change feed and fans what
  * changed out to its own sockets, whoever made the change (this node, another, an import, a
@@ -28,6 +44,7 @@ export class ChangeFeed {
   private timer?: NodeJS.Timeout
   private listener?: { close(): Promise<void> }
   private wasDown = false
+  private observers: FeedObserver[] = []
   private failures = 0
   /** Whether the feed is listening now; false while its connection is being re-made. */
   up = false
@@ -39,13 +56,20 @@ export class ChangeFeed {
     private readonly log: (err: unknown, message: string) => void = () => {},
   ) {}
 
+  observe(observer: FeedObserver) {
+    this.observers.push(observer)
+  }
+
   async start() {
     this.listener = await this.db.listen(LIVE_CHANNEL, {
       notify: (payload) => this.received(payload),
       up: () => {
         this.up = true
         // changes made while it was down were never heard: every client reads afresh
-        if (this.wasDown) this.hub.resync()
+        if (this.wasDown) {
+          this.hub.resync()
+          for (const o of this.observers) o.resync()
+        }
         this.wasDown = false
       },
       down: (err) => {
@@ -86,18 +110,28 @@ export class ChangeFeed {
     for (const id of stations.keys()) statuses.delete(id)
     try {
       const rules = this.rules()
+      const changed: ChangedStation[] = []
       if (statuses.size) {
         const rows = await readStations(knex, [...statuses])
-        for (const row of rows) this.hub.statusChanged(toStation(row, rules))
+        for (const row of rows) {
+          const station = toStation(row, rules)
+          this.hub.statusChanged(station)
+          changed.push({ station })
+        }
         statuses.clear()
       }
       if (stations.size) {
         const rows = await readStations(knex, [...stations.keys()])
-        for (const row of rows)
-          for (const { change, before } of stations.get(row.id)!)
-            this.hub.stationChanged(toStation(row, rules), change, before)
+        for (const row of rows) {
+          const station = toStation(row, rules)
+          for (const { change, before } of stations.get(row.id)!) {
+            this.hub.stationChanged(station, change, before)
+            changed.push({ station, before })
+          }
+        }
         stations.clear()
       }
+      if (changed.length) for (const o of this.observers) o.changed(changed)
       if (alerts.size) {
         // announced even when a restock closed it since: it did open
         const rows: AlertRow[] = await selectAlerts(knex).whereIn('a.id', [...alerts])
