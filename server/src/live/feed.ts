@@ -15,8 +15,9 @@ const RETRY_MS = 1_000
 
 type Change = 'created' | 'updated' | 'retired'
 
-/** A station as committed, and where it stood before when it moved or was retired. */
+/** A station as committed (its row, and as answered), and where it stood before a move. */
 export interface ChangedStation {
+  row: StationRow
   station: Station
   before?: { lon: number; lat: number }
 }
@@ -116,7 +117,7 @@ export class ChangeFeed {
         for (const row of rows) {
           const station = toStation(row, rules)
           this.hub.statusChanged(station)
-          changed.push({ station })
+          changed.push({ row, station })
         }
         statuses.clear()
       }
@@ -126,7 +127,7 @@ export class ChangeFeed {
           const station = toStation(row, rules)
           for (const { change, before } of stations.get(row.id)!) {
             this.hub.stationChanged(station, change, before)
-            changed.push({ station, before })
+            changed.push({ row, station, before })
           }
         }
         stations.clear()
