@@ -20,6 +20,7 @@ import { PAGES } from '../../contract/pages.ts'
 import { authenticate } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
 import { stationRoutes } from './stations/routes.ts'
+import type { StationIndex } from './stations/stationIndex.ts'
 import { statusRules, type StatusRules } from './stations/status.ts'
 import { managersOf } from './stations/managers.ts'
 import { openAlerts } from './reports/queries.ts'
@@ -55,6 +56,8 @@ export interface AppDeps {
   limits?: RateLimits
   /** What the node needs besides the database, for /readyz: its change feed and Redis. */
   parts?: () => Readiness
+  /** The stations in memory, kept current by the change feed; without it SQL answers all. */
+  stations?: StationIndex
 }
 
 /** The live hub, given what it needs from reports and stations. */
@@ -151,8 +154,8 @@ export function createApp(deps: AppDeps) {
   })
   api.use(metaRoutes(knex, config))
   api.use(authRoutes(knex, config, live, limits))
-  api.use(stationRoutes(knex, rules))
-  api.use(reportRoutes(knex, rules, metrics))
+  api.use(stationRoutes(knex, rules, deps.stations))
+  api.use(reportRoutes(knex, rules, metrics, deps.stations))
   api.use(tileRoutes(knex, rules))
   api.use(downloadRoutes(knex, rules))
   api.use(coverageRoutes(knex, config, coverage))

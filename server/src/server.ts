@@ -7,6 +7,7 @@ import { closeRedis, connectRedis, redisAdapter } from './live/redis.ts'
 import { ChangeFeed } from './live/feed.ts'
 import { statusRules } from './stations/status.ts'
 import { RateLimits } from './http/rateLimit.ts'
+import { StationIndex } from './stations/stationIndex.ts'
 
 /**
  * The composition root: the app, its live hub and the HTTP server they share, not yet
@@ -36,21 +37,26 @@ export async function createServer(opts: {
     limits,
   )
   const feed = new ChangeFeed(db, live, rules, (err, message) => logger?.warn({ err }, message))
+  const stations = new StationIndex(db.knex)
+  feed.observe(stations)
   let draining = false
   const parts = () => ({
     ...(draining ? { draining } : {}),
     feed: feed.up ? ('up' as const) : ('down' as const),
     ...(redis ? { redis: redis.isReady ? ('up' as const) : ('down' as const) } : {}),
   })
-  const app = createApp({ db, config, logger, clock, live, limits, parts })
+  const app = createApp({ db, config, logger, clock, live, limits, parts, stations })
   const server = http.createServer(app)
   live.attach(server, redis && redisAdapter(redis))
   await feed.start()
+  // answered from SQL until loaded
+  stations.load().catch((err) => logger?.error({ err }, 'loading the station index failed'))
   return {
     app,
     server,
     live,
     feed,
+    stations,
     /** Stops being ready, so the load balancer sends no new requests; `close` ends the rest. */
     drain() {
       draining = true

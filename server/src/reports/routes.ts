@@ -5,6 +5,7 @@ import { idempotencyKey, idParam } from '../http/params.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { StatusRules } from '../stations/status.ts'
 import type { Station } from '../stations/queries.ts'
+import type { StationIndex } from '../stations/stationIndex.ts'
 import type { Metrics } from '../health/metrics.ts'
 import { ifMatch, stationEtag } from '../stations/etag.ts'
 import { busyHoursQuery, historyQuery, reportBody } from './schema.ts'
@@ -15,6 +16,7 @@ export function reportRoutes(
   knex: Knex,
   rules: () => StatusRules,
   metrics: Pick<Metrics, 'reportAnswered'>,
+  index?: StationIndex,
 ) {
   const router = Router()
 
@@ -31,6 +33,7 @@ export function reportRoutes(
       { user: req.user!, stationId: id, key, ifMatch: version, body },
       rules,
     )
+    if (outcome.accepted) await index?.refresh([id])
     if (outcome.status === 201)
       metrics.reportAnswered(
         outcome.accepted ? 'accepted' : 'replayed',

@@ -21,8 +21,9 @@ import {
 import { createStationAs, updateStationAs } from './service.ts'
 import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
+import type { StationIndex } from './stationIndex.ts'
 
-export function stationRoutes(knex: Knex, rules: () => StatusRules) {
+export function stationRoutes(knex: Knex, rules: () => StatusRules, index?: StationIndex) {
   const router = Router()
   const admin = requireScope('admin')
 
@@ -33,7 +34,8 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules) {
 
   router.get('/stations/nearest', async (req, res) => {
     const q = parse(nearestQuery, req.query, 'query')
-    res.json({ query: q, results: await findNearest(knex, q, rules()) })
+    const results = index?.ready ? index.nearest(q, rules()) : await findNearest(knex, q, rules())
+    res.json({ query: q, results })
   })
 
   router.get('/stations/outline', async (_req, res) => {
@@ -48,7 +50,8 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules) {
 
   router.get('/stations', async (req, res) => {
     const q = parse(bboxQuery, req.query, 'query')
-    res.type('application/geo+json').json(await findInBbox(knex, q, rules()))
+    const page = index?.ready ? index.inBbox(q, rules()) : await findInBbox(knex, q, rules())
+    res.type('application/geo+json').json(page)
   })
 
   router.get('/stations/:id', async (req, res) => {
@@ -60,6 +63,7 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules) {
   router.post('/stations', admin, async (req, res) => {
     const body = parse(createStationBody, req.body, 'body')
     const id = await createStationAs(knex, req.user!, body)
+    await index?.refresh([id])
     const station = await findById(knex, id, rules())
     res
       .status(201)
@@ -72,6 +76,7 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules) {
     const { id } = parse(idParam, req.params, 'path')
     const body = parse(updateStationBody, req.body, 'body')
     await updateStationAs(knex, req.user!, id, body)
+    await index?.refresh([id])
     const station = await findById(knex, id, rules())
     res.set('ETag', stationEtag(station)).json(station)
   })

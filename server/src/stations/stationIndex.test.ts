@@ -1,0 +1,188 @@
+import crypto from 'node:crypto'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import request from 'supertest'
+import { describeEachBackend } from '../../../test/db.ts'
+import { seedTime, signIn } from '../../../test/app.ts'
+import { startServer } from '../../../test/server.ts'
+import { AMENITIES, SUPPLIES } from '../../../contract/vocabulary.ts'
+import { findInBbox, findNearest } from './queries.ts'
+import { bboxQuery, nearestQuery } from './schema.ts'
+import { StationIndex } from './stationIndex.ts'
+import type { StatusRules } from './status.ts'
+
+/** A small deterministic PRNG, so a failing query can be replayed. */
+function prng(seed: number) {
+  return () => {
+    seed = (seed * 1664525 + 1013904223) >>> 0
+    return seed / 2 ** 32
+  }
+}
+
+describeEachBackend('the station index answers as the SQL does', (db, backend) => {
+  const knex = () => db().knex
+  const random = prng(backend === 'postgis' ? 7 : 11)
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!
+  const some = <T>(xs: readonly T[], p: number) => xs.filter(() => random() < p)
+  let index: StationIndex
+  let box: { w: number; s: number; e: number; n: number }
+  let seeded: Date
+
+  beforeAll(async () => {
+    seeded = await seedTime(db())
+    index = new StationIndex(knex())
+    await index.load()
+    const { rows } = await knex().raw(
+      `SELECT min(ST_X(location::geometry)) AS w, min(ST_Y(location::geometry)) AS s,
+              max(ST_X(location::geometry)) AS e, max(ST_Y(location::geometry)) AS n
+         FROM stations`,
+    )
+    box = rows[0]
+  })
+
+  /** A random courier's question, as the API would parse it. */
+  function randomNearest() {
+    const raw: Record<string, unknown> = {
+      lon: box.w + random() * (box.e - box.w),
+      lat: box.s + random() * (box.n - box.s),
+      limit: 1 + Math.floor(random() * 20),
+      order: pick(['open_first', 'distance']),
+    }
+    if (random() < 0.3) raw.radius_m = 200 + random() * 20_000
+    if (random() < 0.3) raw.amenities = some(AMENITIES, 0.15).join(',') || undefined
+    if (random() < 0.3) raw.supplies = some(SUPPLIES, 0.3).join(',') || undefined
+    if (random() < 0.25) raw.open_now = pick(['true', 'false'])
+    if (random() < 0.2) raw.available = 'true'
+    if (random() < 0.15 && raw.open_now !== 'false') raw.open_for = Math.floor(random() * 240)
+    return nearestQuery.parse(
+      Object.fromEntries(
+        Object.entries(raw)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, String(v)]),
+      ),
+    )
+  }
+
+  /** Live changes in between, as reports, edits, moves and retirements would make them. */
+  async function changeSome(rules: StatusRules) {
+    const ids: number[] = (
+      await knex()('stations').select('id').orderByRaw('random()').limit(30)
+    ).map((r: { id: number }) => r.id)
+    const [a, b, c, d, ...reported] = ids
+    for (const id of reported) {
+      await knex()('station_status')
+        .where({ station_id: id })
+        .update({
+          occupancy: Math.floor(random() * 12),
+          charging_points_in_use: Math.floor(random() * 3),
+          reported_at: new Date(rules.now.getTime() - random() * 4 * 3600_000),
+          version: knex().raw('version + 1'),
+        })
+      await knex()('station_supplies')
+        .where({ station_id: id })
+        .update({ level: Math.floor(random() * 30) })
+    }
+    const moved = await knex().raw(
+      `UPDATE stations SET location = ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography
+        WHERE id = ? RETURNING id`,
+      [box.w + random() * (box.e - box.w), box.s + random() * (box.n - box.s), a!],
+    )
+    expect(moved.rows).toHaveLength(1)
+    await knex()('stations').where({ id: b }).update({ state: 'retired' })
+    await knex()('stations')
+      .where({ id: c })
+      .update({ state: pick(['temporarily_closed', 'active']) })
+    await knex()('stations')
+      .where({ id: d })
+      .update({ amenities: some(AMENITIES, 0.5) })
+    // what the change feed does on every node: read the changed rows, apply them
+    await index.refresh(ids)
+  }
+
+  const same = async (q: ReturnType<typeof randomNearest>, rules: StatusRules) => {
+    const sql = await findNearest(knex(), q, rules)
+    const memory = index.nearest(q, rules)
+    const context = JSON.stringify(q)
+    expect(
+      memory.map((s) => s.id),
+      context,
+    ).toEqual(sql.map((s) => s.id))
+    memory.forEach((s, i) =>
+      expect(Math.abs(s.distance_m! - sql[i]!.distance_m!), context).toBeLessThan(0.01),
+    )
+    expect(memory, context).toEqual(
+      sql.map((s, i) => ({ ...s, distance_m: memory[i]!.distance_m })),
+    )
+  }
+
+  it('nearest: the same ids, order and distances (1 cm) for random questions and live changes', async () => {
+    const rounds = backend === 'postgis' ? 2000 : 600
+    for (let i = 0; i < rounds; i++) {
+      // the seed's time, and times when other schedules are open or closed
+      const now = new Date(seeded.getTime() + (i % 4) * 5.5 * 3600_000)
+      const rules: StatusRules = { now, staleAfterMs: 120 * 60_000 }
+      if (i % 100 === 99) await changeSome(rules)
+      await same(randomNearest(), rules)
+    }
+  })
+
+  it('the bbox listing: the same pages for random boxes', async () => {
+    const rules: StatusRules = { now: seeded, staleAfterMs: 120 * 60_000 }
+    for (let i = 0; i < 200; i++) {
+      const w = box.w + random() * (box.e - box.w)
+      const s = box.s + random() * (box.n - box.s)
+      const size = random() * 0.5
+      const raw: Record<string, unknown> = {
+        bbox: [w, s, w + size, s + size].join(','),
+        limit: String(1 + Math.floor(random() * 200)),
+      }
+      const amenities = some(AMENITIES, 0.15).join(',')
+      if (random() < 0.3 && amenities) raw.amenities = amenities
+      let q = bboxQuery.parse(raw)
+      for (let page = 0; page < 3; page++) {
+        const sql = await findInBbox(knex(), q, rules)
+        expect(index.inBbox(q, rules), JSON.stringify(q)).toEqual(sql)
+        if (!sql.next_cursor) break
+        q = bboxQuery.parse({ ...raw, cursor: sql.next_cursor })
+      }
+      if (i % 50 === 49) await changeSome(rules)
+    }
+  })
+})
+
+describeEachBackend('the station index on every node', (db) => {
+  let nodes: Awaited<ReturnType<typeof startServer>>[] = []
+  afterAll(async () => {
+    for (const n of nodes) await n.close()
+  })
+
+  it('a report through one node is in its own nearest at once, and in the other node’s once its feed hears it', async () => {
+    const now = await seedTime(db())
+    nodes = [
+      await startServer(db(), { clock: () => now }),
+      await startServer(db(), { clock: () => now }),
+    ]
+    const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]]
+    await Promise.all(nodes.map((n) => n.stations.load()))
+    expect(a.stations.ready && b.stations.ready).toBe(true)
+    const manager = await signIn(a.server as never, 'manager001')
+    const station = (await request(a.url).get('/api/v1/auth/me').set('Cookie', manager)).body
+      .station_ids[0] as number
+    const { location } = (await request(a.url).get(`/api/v1/stations/${station}`)).body
+    const ask = `/api/v1/stations/nearest?lon=${location.lon}&lat=${location.lat}&limit=1&order=distance`
+    const version = async (url: string) =>
+      (await request(url).get(ask)).body.results[0]?.status.version as number
+    const sent = performance.now()
+    const res = await request(a.url)
+      .post(`/api/v1/stations/${station}/reports`)
+      .set('Cookie', manager)
+      .set('Idempotency-Key', crypto.randomUUID())
+      .send({ occupancy: 2 })
+    expect(res.status).toBe(201)
+    // the writer's own node at once
+    expect(await version(a.url)).toBe(res.body.status.version)
+    await expect.poll(() => version(b.url), { interval: 5 }).toBe(res.body.status.version)
+    const delay = performance.now() - sent
+    console.log(`report visible in the other node's nearest after ${delay.toFixed(0)} ms`)
+    expect(delay).toBeLessThan(1000)
+  })
+})
