@@ -145,7 +145,7 @@ export function createApp(deps: AppDeps) {
       (req) => req.user?.credential.kind === 'session' || req.path.startsWith('/auth/'),
     ),
   )
-  api.use(importRoutes(knex, config))
+  api.use(importRoutes(knex, config, deps.stations))
   api.use(requireJsonBody)
   api.use(express.json({ limit: '100kb' }))
   api.use(rejectNul)

@@ -3,6 +3,7 @@ import type { Knex } from 'knex'
 import { HttpError, parse } from '../errors.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { Config } from '../config.ts'
+import type { StationIndex } from '../stations/stationIndex.ts'
 import { editableInRegion } from '../stations/queries.ts'
 import { demandImportQuery, exportQuery, importQuery } from './schema.ts'
 import { importDemandPoints } from './demand.ts'
@@ -26,7 +27,7 @@ function fileKindOf(req: Request) {
 const fileBody = (req: Request) => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0))
 
 /** Mounted before the JSON body parser: these routes take files. */
-export function importRoutes(knex: Knex, config: Config) {
+export function importRoutes(knex: Knex, config: Config, index?: StationIndex) {
   const router = Router()
   const admin = requireScope('admin')
   const file = express.raw({ type: () => true, limit: `${config.IMPORT_MAX_MB}mb` })
@@ -40,6 +41,7 @@ export function importRoutes(knex: Knex, config: Config) {
       dryRun: q.dry_run,
       partial: q.partial,
     })
+    if (result.written) await index?.refreshCodes(result.stations.map((s) => s.code))
     res.json(result)
   })
 

@@ -185,4 +185,25 @@ describeEachBackend('the station index on every node', (db) => {
     console.log(`report visible in the other node's nearest after ${delay.toFixed(0)} ms`)
     expect(delay).toBeLessThan(1000)
   })
+
+  it('an import through a node is in that node’s nearest at once', async () => {
+    const [a] = nodes as [(typeof nodes)[0]]
+    const admin = await signIn(a.server as never, 'admin')
+    const [lon, lat] = [113.0123, 28.1234]
+    const csv = [
+      '编号,名称,城市,区县,经度,纬度,设施,座位数,开放时间',
+      `IDX-001,索引驿站,长沙市,芙蓉区,${lon},${lat},饮用水,8,24/7`,
+    ].join('\r\n')
+    const res = await request(a.url)
+      .post('/api/v1/imports/stations')
+      .set('Cookie', admin)
+      .set('Content-Type', 'text/csv')
+      .send(csv)
+    expect(res.body).toMatchObject({ written: true, created: 1 })
+    const near = await request(a.url).get(
+      `/api/v1/stations/nearest?lon=${lon}&lat=${lat}&limit=1&order=distance`,
+    )
+    expect(near.body.results[0]).toMatchObject({ code: 'IDX-001', distance_m: expect.any(Number) })
+    expect(near.body.results[0].distance_m).toBeLessThan(0.01)
+  })
 })

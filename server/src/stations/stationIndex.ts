@@ -73,6 +73,12 @@ export class StationIndex implements FeedObserver {
     this.apply(rows)
   }
 
+  /** The same for stations known by code (an import's). */
+  async refreshCodes(codes: string[]) {
+    if (!codes.length) return
+    this.apply(await selectStations(this.knex).whereIn('s.code', codes))
+  }
+
   changed(batch: ChangedStation[]) {
     this.apply(batch.map((c) => c.row))
   }
