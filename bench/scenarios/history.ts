@@ -38,7 +38,8 @@ async function historyDatabase(
   })
   const started = performance.now()
   await withClient(url, async (c) => {
-    // Loaded as a bulk load would be: months made first, the rollups summed afterwards.
+    // Written in time order, as reports arrive, so a station's rows are as scattered as in
+    // life; the rollups by their trigger, as in life. Months are made first.
     await c.query(
       `SELECT history_add_month(t, col, (m AT TIME ZONE 'UTC')::date)
         FROM (VALUES ('status_reports', 'reported_at'), ('status_hourly', 'hour')) AS x(t, col),
@@ -46,7 +47,6 @@ async function historyDatabase(
                              now() + interval '2 months', interval '1 month') AS m`,
       [days],
     )
-    await c.query('ALTER TABLE status_reports DISABLE TRIGGER status_reports_hourly')
     for (let day = days; day >= 1; day--) {
       if (day % 30 === 0) ctx.log(`history: ${day} days to go`)
       // Busier at midday and in the evening, like the seed's live statuses.
@@ -61,16 +61,11 @@ async function historyDatabase(
            FROM stations s,
                 LATERAL (SELECT date_trunc('day', now()) - $1 * interval '1 day'
                                 + (slot * 72 + random() * 71) * interval '1 minute' AS t
-                           FROM generate_series(0, $2 - 1) AS slot) AS times`,
+                           FROM generate_series(0, $2 - 1) AS slot) AS times
+          ORDER BY t`,
         [day, REPORTS_PER_DAY],
       )
     }
-    await c.query(`INSERT INTO status_hourly (station_id, hour, reports, occupancy_sum)
-      SELECT station_id, date_trunc('hour', reported_at, 'UTC'), count(*), sum(occupancy)
-        FROM status_reports GROUP BY 1, 2
-      ON CONFLICT (station_id, hour) DO UPDATE
-        SET reports = excluded.reports, occupancy_sum = excluded.occupancy_sum`)
-    await c.query('ALTER TABLE status_reports ENABLE TRIGGER status_reports_hourly')
     await c.query('VACUUM ANALYZE status_reports, status_hourly')
     await c.query(`COMMENT ON DATABASE ${name} IS '${marker}'`)
   })
