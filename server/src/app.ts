@@ -19,7 +19,7 @@ import { apiDocument } from './apiDocument.ts'
 import { PAGES } from '../../contract/pages.ts'
 import { authenticate } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
-import { stationRoutes } from './stations/routes.ts'
+import { stationReadRoutes, stationRoutes } from './stations/routes.ts'
 import type { StationIndex } from './stations/stationIndex.ts'
 import { statusRules, type StatusRules } from './stations/status.ts'
 import { managersOf } from './stations/managers.ts'
@@ -138,6 +138,7 @@ export function createApp(deps: AppDeps) {
   const openapi = apiDocument()
   const coverage = new CoverageAnswers(knex, config)
   const api = express.Router()
+  api.use(stationReadRoutes(knex, rules, deps.stations))
   api.use(authenticate(knex))
   api.use(
     sameOriginWrites(

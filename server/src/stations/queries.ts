@@ -104,6 +104,7 @@ export function toStation(row: StationRow, rules: StatusRules): Station & { dist
     charging_points_in_use: _c,
     version: _v,
     supplies: _s,
+    distance_m: _d,
     ...rest
   } = row
   return {

@@ -2,6 +2,7 @@ import { Router } from 'express'
 import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import { idParam } from '../http/params.ts'
+import { rejectNul } from '../http/guards.ts'
 import { requireScope } from '../auth/middleware.ts'
 import {
   adminStationsQuery,
@@ -23,6 +24,34 @@ import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
 import type { StationIndex } from './stationIndex.ts'
 
+/**
+ * The couriers' hot reads: public, so they are mounted before the API's sign-in and body
+ * handling, and answered from the station index once it is loaded.
+ */
+export function stationReadRoutes(knex: Knex, rules: () => StatusRules, index?: StationIndex) {
+  const router = Router()
+
+  router.get('/stations/nearest', rejectNul, async (req, res) => {
+    const q = parse(nearestQuery, req.query, 'query')
+    // No ETag: an answer for one place and moment is rarely asked again, and hashing every
+    // answer would cost more than it saves.
+    res.setHeader('Content-Type', 'application/json; charset=utf-8')
+    res.end(
+      index?.ready
+        ? index.nearestJson(q, rules())
+        : JSON.stringify({ query: q, results: await findNearest(knex, q, rules()) }),
+    )
+  })
+
+  router.get('/stations', rejectNul, async (req, res) => {
+    const q = parse(bboxQuery, req.query, 'query')
+    const page = index?.ready ? index.inBbox(q, rules()) : await findInBbox(knex, q, rules())
+    res.type('application/geo+json').json(page)
+  })
+
+  return router
+}
+
 export function stationRoutes(knex: Knex, rules: () => StatusRules, index?: StationIndex) {
   const router = Router()
   const admin = requireScope('admin')
@@ -30,12 +59,6 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, index?: Stat
   router.get('/admin/stations', admin, async (req, res) => {
     const q = parse(adminStationsQuery, req.query, 'query')
     res.json(await adminStationPage(knex, q, req.user!.region))
-  })
-
-  router.get('/stations/nearest', async (req, res) => {
-    const q = parse(nearestQuery, req.query, 'query')
-    const results = index?.ready ? index.nearest(q, rules()) : await findNearest(knex, q, rules())
-    res.json({ query: q, results })
   })
 
   router.get('/stations/outline', async (_req, res) => {
@@ -46,12 +69,6 @@ export function stationRoutes(knex: Knex, rules: () => StatusRules, index?: Stat
   router.get('/stations/labels', async (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300')
     res.json(await placeLabels(knex))
-  })
-
-  router.get('/stations', async (req, res) => {
-    const q = parse(bboxQuery, req.query, 'query')
-    const page = index?.ready ? index.inBbox(q, rules()) : await findInBbox(knex, q, rules())
-    res.type('application/geo+json').json(page)
   })
 
   router.get('/stations/:id', async (req, res) => {

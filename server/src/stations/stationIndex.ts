@@ -8,7 +8,7 @@ import { pointFeaturePage } from '../http/paging.ts'
 import { isOpenFor } from './openingHours.ts'
 import { selectStations, toStation, type StationRow } from './queries.ts'
 import type { BboxQuery, NearestQuery } from './schema.ts'
-import type { StatusRules } from './status.ts'
+import { deriveStatus, type StatusRules } from './status.ts'
 
 /** geokdbush's earth, in km: a radius in metres on PostGIS's sphere is the same angle on it. */
 const GEOKDBUSH_KM = 6371
@@ -28,6 +28,8 @@ type Rank = 'room' | 'full' | 'closed'
  */
 export class StationIndex implements FeedObserver {
   private rows = new Map<number, StationRow>()
+  /** Rows are replaced, never changed, on a change: their JSON is kept while they are current. */
+  private serialised = new WeakMap<StationRow, string>()
   private tree?: KDBush
   /** The station id of each point in the tree, by the tree's index. */
   private treeIds = new Int32Array(0)
@@ -131,7 +133,8 @@ export class StationIndex implements FeedObserver {
     return this.rows.get(id)
   }
 
-  nearest(q: NearestQuery, rules: StatusRules) {
+  /** The stations nearest answers, with their distances. */
+  private pick(q: NearestQuery, rules: StatusRules) {
     const onlyOpen = q.open_now || q.available || q.open_for !== undefined
     const ranked = q.order === 'open_first' && !q.available
     const now = rules.now
@@ -197,7 +200,34 @@ export class StationIndex implements FeedObserver {
         picked = picked.concat(nearestOf(q.limit - picked.length, rank))
       }
     }
-    return picked.map(({ row, d }) => toStation({ ...row, distance_m: d }, rules))
+    return picked
+  }
+
+  nearest(q: NearestQuery, rules: StatusRules) {
+    return this.pick(q, rules).map(({ row, d }) => toStation({ ...row, distance_m: d }, rules))
+  }
+
+  /**
+   * The nearest answer's JSON as `res.json({ query, results })` would write it, from each
+   * station's fields serialised once (until it changes) with its status derived now.
+   */
+  nearestJson(q: NearestQuery, rules: StatusRules): string {
+    const results = this.pick(q, rules).map(({ row, d }) => {
+      const status = deriveStatus(row, rules.now, rules.staleAfterMs)
+      return `${this.fixedJson(row)},"status":${JSON.stringify(status)},"distance_m":${JSON.stringify(d)}}`
+    })
+    return `{"query":${JSON.stringify(q)},"results":[${results.join(',')}]}`
+  }
+
+  /** A station's JSON up to its status, without the closing brace. */
+  private fixedJson(row: StationRow): string {
+    let json = this.serialised.get(row)
+    if (json === undefined) {
+      const { status: _status, ...fixed } = toStation(row, { now: new Date(0), staleAfterMs: 0 })
+      json = JSON.stringify(fixed).slice(0, -1)
+      this.serialised.set(row, json)
+    }
+    return json
   }
 
   /** A page of the stations inside a bbox, by id, as findInBbox answers it. */
