@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'data', 'web/dist', '.cache', 'bench/results'] },
+  { ignores: ['node_modules', 'data', 'backups', 'web/dist', '.cache', 'bench/results'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   ...tseslint.configs.recommended,
