@@ -13,7 +13,7 @@ const exec = promisify(execFile)
  * pg_dump or pg_restore of the server's major version: an older pg_dump refuses a newer server,
  * and an older pg_restore cannot read a newer one's archive. `--pg-bin` alone when given.
  */
-function findTool(name: 'pg_dump' | 'pg_restore', major: number, pgBin?: string): string {
+function findTool(name: 'pg_dump' | 'pg_restore' | 'psql', major: number, pgBin?: string): string {
   const candidates: string[] = []
   if (pgBin) candidates.push(path.join(pgBin, name))
   else {
@@ -107,6 +107,36 @@ const USER_TABLES_SQL = `
     AND NOT EXISTS (SELECT 1 FROM pg_depend d
       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`
 
+/**
+ * What `--force` replaces: every table (with its partitions, sequences and triggers) and
+ * function of ours, not an extension's. pg_restore's own --clean cannot drop a partitioned
+ * table's constraints from its partitions.
+ */
+const DROP_OURS_SQL = `DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg_toast%'
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                AND d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS %s CASCADE',
+      (SELECT CASE relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END
+         FROM pg_class WHERE oid = r.name), r.name);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                                AND d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', r.name);
+  END LOOP;
+END $$`
+
 /** PostGIS in the target: whether we may change it, and its tables (`public spatial_ref_sys`). */
 const POSTGIS_SQL = `
   SELECT pg_has_role(extowner, 'USAGE') AS owned,
@@ -143,10 +173,9 @@ export async function restorePostgres(
     if (rows[0]!.n > 0 && !force)
       throw new BackupError(
         `The database already has ${rows[0]!.n} tables: restore into a new, empty one, or add ` +
-          '--force to drop and replace those in the backup',
+          '--force to replace what it holds with the backup',
       )
-    const args = ['--single-transaction', '--exit-on-error', '--no-owner', '--no-privileges']
-    if (force) args.push('--clean', '--if-exists')
+    const args = ['--no-owner', '--no-privileges']
     const { rows: postgis } = await client.query<{ owned: boolean; config: string[] }>(POSTGIS_SQL)
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'yizhan-restore-'))
     try {
@@ -170,7 +199,34 @@ export async function restorePostgres(
         args.push(`--use-list=${list}`)
       }
       const { dbname, env } = libpq(url)
-      await run(pgRestore, [...args, `--dbname=${dbname}`, file], env)
+      if (rows[0]!.n === 0) {
+        await run(
+          pgRestore,
+          [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file],
+          env,
+        )
+      } else {
+        // Dropping ours and restoring the backup is one transaction: all of it, or nothing.
+        const psql = findTool('psql', await serverMajor(client), pgBin)
+        const script = path.join(tmp, 'restore.sql')
+        await run(pgRestore, [...args, `--file=${script}`, file], env)
+        await run(
+          psql,
+          [
+            '-X',
+            '-q',
+            '--single-transaction',
+            '-v',
+            'ON_ERROR_STOP=1',
+            '-c',
+            DROP_OURS_SQL,
+            '-f',
+            script,
+            dbname,
+          ],
+          env,
+        )
+      }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true })
     }
