@@ -102,7 +102,11 @@ export function createApp(deps: AppDeps) {
   const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
   const limits = deps.limits ?? new RateLimits()
   const live = deps.live ?? createLiveHub(db, config, rules, undefined, limits)
-  const metrics = createMetrics({ knex, liveConnections: () => live.connectionCount })
+  const metrics = createMetrics({
+    knex,
+    liveConnections: () => live.connectionCount,
+    indexedStations: () => (deps.stations?.ready ? deps.stations.size : undefined),
+  })
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
   const basemapOrigin = basemapOrigins(config)

@@ -12,13 +12,15 @@ interface Pool {
 export interface MetricSources {
   knex: Knex
   liveConnections(): number
+  /** Stations in this node's index; undefined while it loads (or without one). */
+  indexedStations(): number | undefined
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
 
 const ACTIVE_TOTALS = ['handles', 'requests', 'resources']
 
-export function createMetrics({ knex, liveConnections }: MetricSources) {
+export function createMetrics({ knex, liveConnections, indexedStations }: MetricSources) {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry })
   // prom-client names these sums `_total`, which Prometheus reserves for counters; the same
@@ -37,6 +39,16 @@ export function createMetrics({ knex, liveConnections }: MetricSources) {
     registers: [registry],
     collect() {
       this.set(liveConnections())
+    },
+  })
+  new client.Gauge({
+    name: 'yizhan_station_index_stations',
+    help: 'Stations in the in-memory index of this node (absent until it has loaded)',
+    registers: [registry],
+    collect() {
+      const n = indexedStations()
+      if (n === undefined) this.reset()
+      else this.set(n)
     },
   })
   new client.Gauge({

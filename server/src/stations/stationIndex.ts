@@ -46,6 +46,10 @@ export class StationIndex implements FeedObserver {
 
   constructor(private readonly knex: Knex) {}
 
+  get size() {
+    return this.rows.size
+  }
+
   load(): Promise<void> {
     this.loading ??= (async () => {
       try {
