@@ -37,6 +37,11 @@ export interface SpawnServerSettings extends ServerOptions {
  * `node --import tsx server/src/index.ts`, what `npm start` runs minus the web build check,
  * started directly so that the pid we measure is the server's (the tsx CLI would add a parent).
  */
+async function indexLoaded(url: string): Promise<boolean> {
+  const metrics = await (await fetch(`${url}/metrics`)).text()
+  return /^yizhan_station_index_stations \d+$/m.test(metrics)
+}
+
 export async function spawnServer(s: SpawnServerSettings): Promise<ServerHandle> {
   const port = await freePort()
   const logFile = path.join(s.logDir, `server-${s.label}-${port}.log`)
@@ -96,8 +101,10 @@ export async function spawnServer(s: SpawnServerSettings): Promise<ServerHandle>
       throw new Error(`server ${s.label} not ready in time:\n${tail(logFile)}`)
     }
     try {
+      // Ready, and its station index loaded: until then it answers from SQL, which is not
+      // what a step measures.
       const res = await fetch(`${url}/readyz`)
-      if (res.ok) break
+      if (res.ok && (await indexLoaded(url))) break
     } catch {
       // Not listening yet.
     }

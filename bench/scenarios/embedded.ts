@@ -60,7 +60,8 @@ export async function embeddedScenario(ctx: BenchContext): Promise<ScenarioResul
       ],
       budgets: [],
       notes: [
-        'start = from spawning `node --import tsx server/src/index.ts` until /readyz answers; the ' +
+        'start = from spawning `node --import tsx server/src/index.ts` until /readyz answers and ' +
+          'its station index has loaded; the ' +
           'first start creates the PGlite database in a fresh DATA_DIR, migrates and seeds it ' +
           `(${stations.toLocaleString('en')} stations, 24,000 demand points)`,
         'PGlite runs inside the server process: its CPU column includes the database',
