@@ -59,7 +59,7 @@ const db = new pg.Pool({ connectionString: cluster.pg.url, max: 2 })
 db.on('error', () => {})
 const phases = new Phases()
 const recovery: Record<string, number> = {}
-const convergence: Record<string, { ms: number; clients: number }> = {}
+const convergence: Record<string, { ms: number; clients: number; indexMs: number }> = {}
 let exitCode = 0
 
 try {
@@ -116,6 +116,29 @@ try {
         [...c.statuses.values()].every((s) => s.version >= (target.get(s.id) ?? 0)),
       )
   }
+  /**
+   * Every node's nearest (its station index, once loaded) shows each reported station at the
+   * database's version as it was when this was asked, or later. Asked of each node directly.
+   */
+  async function indexesCaughtUp() {
+    const target = await dbVersions()
+    return async () => {
+      for (const node of cluster.nodes)
+        for (const { id, lon, lat } of places) {
+          const res = await fetch(
+            `${node.url}/api/v1/stations/nearest?lon=${lon}&lat=${lat}&limit=3&order=distance`,
+            { signal: AbortSignal.timeout(2000) },
+          ).catch(() => null)
+          if (!res?.ok) return false
+          const { results } = (await res.json()) as {
+            results: { id: number; status: { version: number } }[]
+          }
+          const found = results.find((r) => r.id === id)
+          if (!found || found.status.version < (target.get(id) ?? 0)) return false
+        }
+      return true
+    }
+  }
   const allReady = async () =>
     (await Promise.all(cluster.nodes.map((n) => n.ready()))).every((r) => r.status === 200)
   const reportsGoThrough = async () => {
@@ -152,8 +175,16 @@ try {
         throw err
       },
     )
-    convergence[name] = { ms, clients: clients.length }
-    log(`${name}: recovered in ${recovery[name]} ms, clients converged ${ms} ms later`)
+    const indexMs = await until(
+      `${name}: station indexes caught up`,
+      await indexesCaughtUp(),
+      30_000,
+    )
+    convergence[name] = { ms, clients: clients.length, indexMs }
+    log(
+      `${name}: recovered in ${recovery[name]} ms, clients converged ${ms} ms later, ` +
+        `every node's nearest ${indexMs} ms after that`,
+    )
     await sleep(smoke ? 2000 : 5000)
   }
 
@@ -204,6 +235,7 @@ try {
   await generating
   await prober.stop()
   const finalMs = await until('final convergence', await caughtUp(), 30_000)
+  await until('final station indexes', await indexesCaughtUp(), 30_000)
 
   // What the database holds: every 2xx, once.
   const accepted = generator.outcomes.filter((o) => o.version !== undefined)
@@ -266,7 +298,8 @@ try {
     exitCode = 1
   } else
     console.log(
-      `passed: ${accepted.length} reports, 0 lost, 0 doubled, every live client converged`,
+      `passed: ${accepted.length} reports, 0 lost, 0 doubled, every live client and every ` +
+        "node's nearest converged",
     )
 } catch (err) {
   console.error(err)
