@@ -37,7 +37,9 @@ export async function createServer(opts: {
     limits,
   )
   const feed = new ChangeFeed(db, live, rules, (err, message) => logger?.warn({ err }, message))
-  const stations = new StationIndex(db.knex)
+  const stations = new StationIndex(db.knex, (err) =>
+    logger?.warn({ err }, 'loading the station index failed; answering from SQL, retrying'),
+  )
   feed.observe(stations)
   let draining = false
   const parts = () => ({
@@ -50,7 +52,7 @@ export async function createServer(opts: {
   live.attach(server, redis && redisAdapter(redis))
   await feed.start()
   // answered from SQL until loaded
-  stations.load().catch((err) => logger?.error({ err }, 'loading the station index failed'))
+  stations.load().catch(() => {})
   return {
     app,
     server,

@@ -1,6 +1,7 @@
 import KDBush from 'kdbush'
 import { around } from 'geokdbush'
 import type { Knex } from 'knex'
+import { clientTimeoutMs } from '../db/knex.ts'
 import { metres } from '../../../contract/sphere.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { ChangedStation, FeedObserver } from '../live/feed.ts'
@@ -13,6 +14,9 @@ import { deriveStatus, type StatusRules } from './status.ts'
 /** geokdbush's earth, in km: a radius in metres on PostGIS's sphere is the same angle on it. */
 const GEOKDBUSH_KM = 6371
 const SPHERE_M = 6_371_008.771415
+/** How long reading every station may take, and how soon a failed read is tried again. */
+const LOAD_TIMEOUT_MS = 120_000
+const RETRY_MS = 5_000
 /** Stations added or moved since the tree was built are scanned; past this many, rebuild. */
 const MAX_LOOSE = 512
 
@@ -44,19 +48,35 @@ export class StationIndex implements FeedObserver {
   /** Answers only once loaded; until then the SQL does. */
   ready = false
 
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly log: (err: unknown) => void = () => {},
+  ) {}
 
   get size() {
     return this.rows.size
   }
 
+  /** Reads every station; a load that fails is tried again (answers come from SQL meanwhile). */
   load(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const rows: StationRow[] = await selectStations(this.knex).whereNot('s.state', 'retired')
+        const rows = await this.knex.transaction(async (trx) => {
+          // a national network takes longer than a courier's query may
+          await trx.raw("SELECT set_config('statement_timeout', ?, true)", [
+            String(LOAD_TIMEOUT_MS),
+          ])
+          return (await selectStations(trx)
+            .whereNot('s.state', 'retired')
+            .options({ query_timeout: clientTimeoutMs(LOAD_TIMEOUT_MS) })) as StationRow[]
+        })
         this.rows = new Map(rows.map((r) => [r.id, r]))
         this.rebuild()
         this.ready = true
+      } catch (err) {
+        this.log(err)
+        setTimeout(() => void this.load().catch(() => {}), RETRY_MS).unref()
+        throw err
       } finally {
         this.loading = undefined
       }
@@ -92,7 +112,7 @@ export class StationIndex implements FeedObserver {
   resync() {
     // a load under way may have read before the changes the lost feed missed
     if (this.loading) this.reloadAfter = true
-    void this.load().catch(() => (this.ready = false))
+    void this.load().catch(() => {})
   }
 
   private apply(rows: StationRow[]) {
