@@ -28,6 +28,8 @@ import { LiveHub } from './live/hub.ts'
 import { RateLimits } from './http/rateLimit.ts'
 import { reportRoutes } from './reports/routes.ts'
 import { tileRoutes } from './tiles/routes.ts'
+import { TileCache, type TileFeed } from './tiles/cache.ts'
+import { stationsTile } from './tiles/queries.ts'
 import { healthRoutes, type Readiness } from './health/routes.ts'
 import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
@@ -55,6 +57,11 @@ export interface AppDeps {
   limits?: RateLimits
   /** What the node needs besides the database, for /readyz: its change feed and Redis. */
   parts?: () => Readiness
+  /**
+   * The node's change feed: with it, tiles are cached (TILE_CACHE_MB) and dropped as the
+   * stations in them change; without it nothing would drop them, so none are cached.
+   */
+  feed?: TileFeed
 }
 
 /** The live hub, given what it needs from reports and stations. */
@@ -99,7 +106,17 @@ export function createApp(deps: AppDeps) {
   const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
   const limits = deps.limits ?? new RateLimits()
   const live = deps.live ?? createLiveHub(db, config, rules, undefined, limits)
-  const metrics = createMetrics({ knex, liveConnections: () => live.connectionCount })
+  let tileCache: TileCache | undefined
+  const metrics = createMetrics({
+    knex,
+    liveConnections: () => live.connectionCount,
+    tileCache: () => tileCache?.stats(),
+  })
+  if (deps.feed && config.TILE_CACHE_MB > 0) {
+    const render = (z: number, x: number, y: number, r: StatusRules) =>
+      stationsTile(knex, z, x, y, r)
+    tileCache = new TileCache(config.TILE_CACHE_MB * 2 ** 20, render, deps.feed, metrics.tileCache)
+  }
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
   const basemapOrigin = basemapOrigins(config)
@@ -153,7 +170,7 @@ export function createApp(deps: AppDeps) {
   api.use(authRoutes(knex, config, live, limits))
   api.use(stationRoutes(knex, rules))
   api.use(reportRoutes(knex, rules, metrics))
-  api.use(tileRoutes(knex, rules))
+  api.use(tileRoutes(knex, rules, tileCache))
   api.use(downloadRoutes(knex, rules))
   api.use(coverageRoutes(knex, config, coverage))
   api.use(stationRequestRoutes(knex, config, limits))

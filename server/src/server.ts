@@ -42,7 +42,7 @@ export async function createServer(opts: {
     feed: feed.up ? ('up' as const) : ('down' as const),
     ...(redis ? { redis: redis.isReady ? ('up' as const) : ('down' as const) } : {}),
   })
-  const app = createApp({ db, config, logger, clock, live, limits, parts })
+  const app = createApp({ db, config, logger, clock, live, limits, parts, feed })
   const server = http.createServer(app)
   live.attach(server, redis && redisAdapter(redis))
   await feed.start()

@@ -60,3 +60,25 @@ export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number):
     supplies,
   }
 }
+
+/** nextChangeAt's null says no opening or closing within a week; a day bounds the answer. */
+const MAX_UNCHANGED_MS = 86_400_000
+
+/**
+ * The first instant after `now` at which deriveStatus's answer for this row may change by the
+ * clock alone (turning stale, opening, closing), in epoch ms: what a copy of the derived
+ * status may be kept until, as long as the row itself does not change.
+ */
+export function statusChangesAt(row: StatusInput, now: Date, staleAfterMs: number): number {
+  let at = now.getTime() + MAX_UNCHANGED_MS
+  if (row.state === 'active') {
+    const next = nextChangeAt(row.opening_hours, row.timezone, now)
+    if (next) at = Math.min(at, next.getTime())
+  }
+  if (row.reported_at) {
+    // stale once more than staleAfterMs old, that is a millisecond after the limit
+    const staleAt = new Date(row.reported_at).getTime() + staleAfterMs + 1
+    if (staleAt > now.getTime()) at = Math.min(at, staleAt)
+  }
+  return at
+}

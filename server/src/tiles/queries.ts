@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { Knex } from 'knex'
 import vtpbf from 'vt-pbf'
 import type { z } from 'zod'
-import { deriveStatus, type StatusInput } from '../stations/status.ts'
+import { deriveStatus, statusChangesAt, type StatusInput } from '../stations/status.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
@@ -46,8 +46,14 @@ type StationProperties = {
 }
 
 const EXTENT = 4096
-// A 64-unit margin keeps circles drawn at a tile edge from being cut off.
-const MARGIN = 64 / EXTENT
+/** A 64-unit margin keeps circles drawn at a tile edge from being cut off (in tile widths). */
+export const MARGIN = 64 / EXTENT
+
+/** An encoded tile, and until when (epoch ms) the clock leaves its live fields as they are. */
+export interface RenderedTile {
+  body: Buffer
+  validUntil: number
+}
 
 interface TileRow extends StatusInput {
   id: number
@@ -67,14 +73,16 @@ export async function stationsTile(
   x: number,
   y: number,
   rules: StatusRules,
-) {
+): Promise<RenderedTile> {
   const grid = z >= 12 ? 1 : 8
   const rows = await queryPrepared<TileRow>(
     knex,
     knex.raw(tileSql, { z, x, y, margin: MARGIN, grid }),
   )
+  let validUntil = Infinity
   const features = rows.map((r) => {
     const s = deriveStatus(r, rules.now, rules.staleAfterMs)
+    validUntil = Math.min(validUntil, statusChangesAt(r, rules.now, rules.staleAfterMs))
     const low = Object.entries(s.supplies)
       .filter(([, v]) => v.low)
       .map(([k]) => k)
@@ -97,9 +105,10 @@ export async function stationsTile(
     }
     return { id: r.id, type: 1 as const, geometry: [[r.px, r.py]], tags }
   })
-  return Buffer.from(
+  const body = Buffer.from(
     vtpbf.fromGeojsonVt({ [STATIONS_LAYER]: { features } }, { version: 2, extent: EXTENT }),
   )
+  return { body, validUntil }
 }
 
 /** [west, south, east, north] of the stations that are not retired; null when there are none. */
