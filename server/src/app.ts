@@ -152,6 +152,8 @@ export function createApp(deps: AppDeps) {
   const openapi = apiDocument()
   const coverage = new CoverageAnswers(knex, config)
   const api = express.Router()
+  // Public and the most asked for: before the session lookup a signed-in page would cost each.
+  api.use(tileRoutes(knex, rules, tileCache))
   api.use(authenticate(knex))
   api.use(
     sameOriginWrites(
@@ -170,7 +172,6 @@ export function createApp(deps: AppDeps) {
   api.use(authRoutes(knex, config, live, limits))
   api.use(stationRoutes(knex, rules))
   api.use(reportRoutes(knex, rules, metrics))
-  api.use(tileRoutes(knex, rules, tileCache))
   api.use(downloadRoutes(knex, rules))
   api.use(coverageRoutes(knex, config, coverage))
   api.use(stationRequestRoutes(knex, config, limits))
