@@ -29,7 +29,7 @@ import { RateLimits } from './http/rateLimit.ts'
 import { reportRoutes } from './reports/routes.ts'
 import { tileRoutes } from './tiles/routes.ts'
 import { TileCache, type TileFeed } from './tiles/cache.ts'
-import { stationsTile } from './tiles/queries.ts'
+import { tileRenderer } from './tiles/queries.ts'
 import { healthRoutes, type Readiness } from './health/routes.ts'
 import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
@@ -113,8 +113,8 @@ export function createApp(deps: AppDeps) {
     tileCache: () => tileCache?.stats(),
   })
   if (deps.feed && config.TILE_CACHE_MB > 0) {
-    const render = (z: number, x: number, y: number, r: StatusRules) =>
-      stationsTile(knex, z, x, y, r)
+    const encode = tileRenderer(knex)
+    const render = (z: number, x: number, y: number, r: StatusRules) => encode(knex, z, x, y, r)
     tileCache = new TileCache(config.TILE_CACHE_MB * 2 ** 20, render, deps.feed, metrics.tileCache)
   }
 

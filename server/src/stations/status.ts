@@ -69,15 +69,32 @@ const MAX_UNCHANGED_MS = 86_400_000
  * clock alone (turning stale, opening, closing), in epoch ms: what a copy of the derived
  * status may be kept until, as long as the row itself does not change.
  */
-export function statusChangesAt(row: StatusInput, now: Date, staleAfterMs: number): number {
+export const statusChangesAt = (row: StatusInput, now: Date, staleAfterMs: number) =>
+  statusesChangeAt(
+    now,
+    staleAfterMs,
+    row.reported_at,
+    row.state === 'active' ? [[row.opening_hours, row.timezone]] : [],
+  )
+
+/**
+ * statusChangesAt for many stations at once: given their oldest report (only the ones not
+ * stale yet count) and the (opening_hours, timezone) of the active ones.
+ */
+export function statusesChangeAt(
+  now: Date,
+  staleAfterMs: number,
+  oldestReport: Date | string | null,
+  schedules: Iterable<readonly [hours: string, timeZone: string]>,
+): number {
   let at = now.getTime() + MAX_UNCHANGED_MS
-  if (row.state === 'active') {
-    const next = nextChangeAt(row.opening_hours, row.timezone, now)
+  for (const [hours, timeZone] of schedules) {
+    const next = nextChangeAt(hours, timeZone, now)
     if (next) at = Math.min(at, next.getTime())
   }
-  if (row.reported_at) {
+  if (oldestReport) {
     // stale once more than staleAfterMs old, that is a millisecond after the limit
-    const staleAt = new Date(row.reported_at).getTime() + staleAfterMs + 1
+    const staleAt = new Date(oldestReport).getTime() + staleAfterMs + 1
     if (staleAt > now.getTime()) at = Math.min(at, staleAt)
   }
   return at
