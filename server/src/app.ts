@@ -29,6 +29,8 @@ import { LiveHub } from './live/hub.ts'
 import { RateLimits } from './http/rateLimit.ts'
 import { reportRoutes } from './reports/routes.ts'
 import { tileRoutes } from './tiles/routes.ts'
+import { TileCache, type TileFeed } from './tiles/cache.ts'
+import { tileRenderer } from './tiles/queries.ts'
 import { healthRoutes, type Readiness } from './health/routes.ts'
 import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
@@ -58,6 +60,11 @@ export interface AppDeps {
   parts?: () => Readiness
   /** The stations in memory, kept current by the change feed; without it SQL answers all. */
   stations?: StationIndex
+  /**
+   * The node's change feed: with it, tiles are cached (TILE_CACHE_MB) and dropped as the
+   * stations in them change; without it nothing would drop them, so none are cached.
+   */
+  feed?: TileFeed
 }
 
 /** The live hub, given what it needs from reports and stations. */
@@ -102,11 +109,18 @@ export function createApp(deps: AppDeps) {
   const rules = statusRules(config.STALE_AFTER_MINUTES, deps.clock)
   const limits = deps.limits ?? new RateLimits()
   const live = deps.live ?? createLiveHub(db, config, rules, undefined, limits)
+  let tileCache: TileCache | undefined
   const metrics = createMetrics({
     knex,
     liveConnections: () => live.connectionCount,
     indexedStations: () => (deps.stations?.ready ? deps.stations.size : undefined),
+    tileCache: () => tileCache?.stats(),
   })
+  if (deps.feed && config.TILE_CACHE_MB > 0) {
+    const encode = tileRenderer(knex)
+    const render = (z: number, x: number, y: number, r: StatusRules) => encode(knex, z, x, y, r)
+    tileCache = new TileCache(config.TILE_CACHE_MB * 2 ** 20, render, deps.feed, metrics.tileCache)
+  }
 
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
   const basemapOrigin = basemapOrigins(config)
@@ -142,7 +156,9 @@ export function createApp(deps: AppDeps) {
   const openapi = apiDocument()
   const coverage = new CoverageAnswers(knex, config)
   const api = express.Router()
+  // Public and the most asked for: before the session lookup a signed-in page would cost each.
   api.use(stationReadRoutes(knex, rules, deps.stations))
+  api.use(tileRoutes(knex, rules, tileCache))
   api.use(authenticate(knex))
   api.use(
     sameOriginWrites(
@@ -161,7 +177,6 @@ export function createApp(deps: AppDeps) {
   api.use(authRoutes(knex, config, live, limits))
   api.use(stationRoutes(knex, rules, deps.stations))
   api.use(reportRoutes(knex, rules, metrics, deps.stations))
-  api.use(tileRoutes(knex, rules))
   api.use(downloadRoutes(knex, rules))
   api.use(coverageRoutes(knex, config, coverage))
   api.use(stationRequestRoutes(knex, config, limits))

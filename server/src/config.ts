@@ -290,6 +290,12 @@ export const configSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level'),
+  TILE_CACHE_MB: z.coerce
+    .number()
+    .min(0)
+    .max(65536)
+    .default(64)
+    .describe('Memory for encoded station tiles per server process (MiB); 0 turns the cache off'),
   SHUTDOWN_DRAIN_MS: z.coerce
     .number()
     .int()

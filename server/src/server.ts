@@ -47,7 +47,7 @@ export async function createServer(opts: {
     feed: feed.up ? ('up' as const) : ('down' as const),
     ...(redis ? { redis: redis.isReady ? ('up' as const) : ('down' as const) } : {}),
   })
-  const app = createApp({ db, config, logger, clock, live, limits, parts, stations })
+  const app = createApp({ db, config, logger, clock, live, limits, parts, stations, feed })
   const server = http.createServer(app)
   live.attach(server, redis && redisAdapter(redis))
   await feed.start()

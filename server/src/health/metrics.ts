@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express'
 import type { Knex } from 'knex'
 import client from 'prom-client'
 import { routeLabel } from '../http/routes.ts'
+import type { TileCacheEvents } from '../tiles/cache.ts'
 
 interface Pool {
   numUsed(): number
@@ -14,13 +15,20 @@ export interface MetricSources {
   liveConnections(): number
   /** Stations in this node's index; undefined while it loads (or without one). */
   indexedStations(): number | undefined
+  /** The tile cache's contents, when there is one. */
+  tileCache?(): { tiles: number; bytes: number } | undefined
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
 
 const ACTIVE_TOTALS = ['handles', 'requests', 'resources']
 
-export function createMetrics({ knex, liveConnections, indexedStations }: MetricSources) {
+export function createMetrics({
+  knex,
+  liveConnections,
+  indexedStations,
+  tileCache,
+}: MetricSources) {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry })
   // prom-client names these sums `_total`, which Prometheus reserves for counters; the same
@@ -75,6 +83,41 @@ export function createMetrics({ knex, liveConnections, indexedStations }: Metric
     help: 'Low-stock alerts opened by reports',
     registers: [registry],
   })
+  const tileLookups = new client.Counter({
+    name: 'yizhan_tile_cache_lookups_total',
+    help: 'Station tiles asked of the tile cache: hit, miss, or expired (its live fields aged)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  })
+  const tileEvictions = new client.Counter({
+    name: 'yizhan_tile_cache_evictions_total',
+    help: 'Cached tiles pushed out by the byte bound (TILE_CACHE_MB)',
+    registers: [registry],
+  })
+  const tileInvalidations = new client.Counter({
+    name: 'yizhan_tile_cache_invalidations_total',
+    help: 'Cached tiles dropped because a station in them changed, or all of them on a resync',
+    labelNames: ['cause'] as const,
+    registers: [registry],
+  })
+  new client.Gauge({
+    name: 'yizhan_tile_cache_tiles',
+    help: 'Station tiles in the tile cache',
+    registers: [registry],
+    collect() {
+      const stats = tileCache?.()
+      if (stats) this.set(stats.tiles)
+    },
+  })
+  new client.Gauge({
+    name: 'yizhan_tile_cache_bytes',
+    help: 'Bytes the tile cache holds, as its bound counts them',
+    registers: [registry],
+    collect() {
+      const stats = tileCache?.()
+      if (stats) this.set(stats.bytes)
+    },
+  })
 
   const middleware: RequestHandler = (req, res, next) => {
     const end = httpDuration.startTimer()
@@ -92,5 +135,10 @@ export function createMetrics({ knex, liveConnections, indexedStations }: Metric
       reports.inc({ outcome })
       if (alerts) alertsOpened.inc(alerts)
     },
+    tileCache: {
+      lookup: (outcome) => tileLookups.inc({ outcome }),
+      evicted: () => tileEvictions.inc(),
+      invalidated: (cause, tiles) => tileInvalidations.inc({ cause }, tiles),
+    } satisfies TileCacheEvents,
   }
 }

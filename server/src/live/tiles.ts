@@ -1,4 +1,5 @@
 import type { Bbox } from '../../../contract/live-events.ts'
+import { tileXAt, tileYAt } from '../tiles/coords.ts'
 
 /**
  * Live subscriptions are rooms keyed by map tiles. Each station is in one room per level;
@@ -15,11 +16,8 @@ export type RoomLevel = (typeof ROOM_LEVELS)[number]
 const MAX_TILES: Record<RoomLevel, number> = { 16: 100, 12: 12, 8: 12, 5: 12 }
 
 const clamp = (v: number, n: number) => Math.min(n - 1, Math.max(0, Math.floor(v)))
-const tileX = (lon: number, z: number) => clamp(((lon + 180) / 360) * 2 ** z, 2 ** z)
-function tileY(lat: number, z: number) {
-  const r = (Math.max(-85.05112878, Math.min(85.05112878, lat)) * Math.PI) / 180
-  return clamp(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z, 2 ** z)
-}
+const tileX = (lon: number, z: number) => clamp(tileXAt(lon, z), 2 ** z)
+const tileY = (lat: number, z: number) => clamp(tileYAt(lat, z), 2 ** z)
 
 export const roomAt = (z: RoomLevel, lon: number, lat: number) =>
   `t${z}:${tileX(lon, z)}:${tileY(lat, z)}`

@@ -121,7 +121,7 @@ export function toStation(row: StationRow, rules: StatusRules): Station & { dist
  * The (opening_hours, timezone) pairs open at `now` and still open `minutes` later, evaluated
  * by the opening_hours library.
  */
-async function openSchedules(
+export async function openSchedules(
   knex: Knex,
   now: Date,
   minutes: number,

@@ -60,3 +60,42 @@ export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number):
     supplies,
   }
 }
+
+/** nextChangeAt's null says no opening or closing within a week; a day bounds the answer. */
+const MAX_UNCHANGED_MS = 86_400_000
+
+/**
+ * The first instant after `now` at which deriveStatus's answer for this row may change by the
+ * clock alone (turning stale, opening, closing), in epoch ms: what a copy of the derived
+ * status may be kept until, as long as the row itself does not change.
+ */
+export const statusChangesAt = (row: StatusInput, now: Date, staleAfterMs: number) =>
+  statusesChangeAt(
+    now,
+    staleAfterMs,
+    row.reported_at,
+    row.state === 'active' ? [[row.opening_hours, row.timezone]] : [],
+  )
+
+/**
+ * statusChangesAt for many stations at once: given their oldest report (only the ones not
+ * stale yet count) and the (opening_hours, timezone) of the active ones.
+ */
+export function statusesChangeAt(
+  now: Date,
+  staleAfterMs: number,
+  oldestReport: Date | string | null,
+  schedules: Iterable<readonly [hours: string, timeZone: string]>,
+): number {
+  let at = now.getTime() + MAX_UNCHANGED_MS
+  for (const [hours, timeZone] of schedules) {
+    const next = nextChangeAt(hours, timeZone, now)
+    if (next) at = Math.min(at, next.getTime())
+  }
+  if (oldestReport) {
+    // stale once more than staleAfterMs old, that is a millisecond after the limit
+    const staleAt = new Date(oldestReport).getTime() + staleAfterMs + 1
+    if (staleAt > now.getTime()) at = Math.min(at, staleAt)
+  }
+  return at
+}

@@ -2,13 +2,20 @@ import fs from 'node:fs'
 import type { Knex } from 'knex'
 import vtpbf from 'vt-pbf'
 import type { z } from 'zod'
-import { deriveStatus, type StatusInput } from '../stations/status.ts'
+import {
+  deriveStatus,
+  statusChangesAt,
+  statusesChangeAt,
+  type StatusInput,
+} from '../stations/status.ts'
+import { openSchedules } from '../stations/queries.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { fieldType } from './schema.ts'
 
 const tileSql = fs.readFileSync(new URL('./stations-tile.sql', import.meta.url), 'utf8')
+const mvtSql = fs.readFileSync(new URL('./stations-tile-mvt.sql', import.meta.url), 'utf8')
 
 /** The layer the tiles carry. */
 export const STATIONS_LAYER = 'stations'
@@ -46,8 +53,14 @@ type StationProperties = {
 }
 
 const EXTENT = 4096
-// A 64-unit margin keeps circles drawn at a tile edge from being cut off.
-const MARGIN = 64 / EXTENT
+/** A 64-unit margin keeps circles drawn at a tile edge from being cut off (in tile widths). */
+export const MARGIN = 64 / EXTENT
+
+/** An encoded tile, and until when (epoch ms) the clock leaves its live fields as they are. */
+export interface RenderedTile {
+  body: Buffer
+  validUntil: number
+}
 
 interface TileRow extends StatusInput {
   id: number
@@ -67,14 +80,16 @@ export async function stationsTile(
   x: number,
   y: number,
   rules: StatusRules,
-) {
+): Promise<RenderedTile> {
   const grid = z >= 12 ? 1 : 8
   const rows = await queryPrepared<TileRow>(
     knex,
     knex.raw(tileSql, { z, x, y, margin: MARGIN, grid }),
   )
+  let validUntil = Infinity
   const features = rows.map((r) => {
     const s = deriveStatus(r, rules.now, rules.staleAfterMs)
+    validUntil = Math.min(validUntil, statusChangesAt(r, rules.now, rules.staleAfterMs))
     const low = Object.entries(s.supplies)
       .filter(([, v]) => v.low)
       .map(([k]) => k)
@@ -97,10 +112,50 @@ export async function stationsTile(
     }
     return { id: r.id, type: 1 as const, geometry: [[r.px, r.py]], tags }
   })
-  return Buffer.from(
+  const body = Buffer.from(
     vtpbf.fromGeojsonVt({ [STATIONS_LAYER]: { features } }, { version: 2, extent: EXTENT }),
   )
+  return { body, validUntil }
 }
+
+/**
+ * The same tile encoded by PostGIS (ST_AsMVT; PostgreSQL only): node sends two queries and
+ * encodes nothing. The tile test decodes both kinds and finds the same features.
+ */
+export async function stationsTileMvt(
+  knex: Knex,
+  z: number,
+  x: number,
+  y: number,
+  rules: StatusRules,
+): Promise<RenderedTile> {
+  const open = await openSchedules(knex, rules.now, 0)
+  const [row] = await queryPrepared<{
+    tile: Buffer
+    fresh_at: Date | null
+    schedules: string[] | null
+  }>(
+    knex,
+    knex.raw(mvtSql, {
+      z,
+      x,
+      y,
+      margin: MARGIN,
+      grid: z >= 12 ? 1 : 8,
+      open_hours: open.hours,
+      open_zones: open.zones,
+      stale_before: new Date(rules.now.getTime() - rules.staleAfterMs),
+    }),
+  )
+  // the oldest of the fresh reports turns stale first
+  const schedules = (row!.schedules ?? []).map((s) => s.split('\n') as [string, string])
+  const validUntil = statusesChangeAt(rules.now, rules.staleAfterMs, row!.fresh_at, schedules)
+  return { body: row!.tile, validUntil }
+}
+
+/** The backend's fastest way to a tile: ST_AsMVT on PostgreSQL, vt-pbf on PGlite. */
+export const tileRenderer = (knex: Knex) =>
+  knex.client.config.client === 'pg' ? stationsTileMvt : stationsTile
 
 /** [west, south, east, north] of the stations that are not retired; null when there are none. */
 export async function stationsExtent(knex: Knex) {

@@ -3,11 +3,13 @@ import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { tileParams } from './schema.ts'
-import { stationsExtent, stationsTile } from './queries.ts'
+import { stationsExtent, tileRenderer } from './queries.ts'
 import { stationsTileJson } from './tilejson.ts'
+import type { TileCache } from './cache.ts'
 
-export function tileRoutes(knex: Knex, rules: () => StatusRules) {
+export function tileRoutes(knex: Knex, rules: () => StatusRules, cache?: TileCache) {
   const router = Router()
+  const render = tileRenderer(knex)
   router.get('/tiles/stations.json', async (req, res) => {
     // Absolute, as TileJSON readers outside the browser need it; the proxy's scheme and host.
     const url = `${req.protocol}://${req.get('host')}${req.baseUrl}/tiles/stations/{z}/{x}/{y}.mvt`
@@ -17,10 +19,17 @@ export function tileRoutes(knex: Knex, rules: () => StatusRules) {
   })
   router.get('/tiles/stations/:z/:x/:y.mvt', async (req, res) => {
     const { z, x, y } = parse(tileParams, req.params, 'path')
-    const tile = await stationsTile(knex, z, x, y, rules())
     // Short: the tiles carry live availability.
     res.setHeader('Cache-Control', 'public, max-age=15')
-    res.type('application/vnd.mapbox-vector-tile').send(tile)
+    res.type('application/vnd.mapbox-vector-tile')
+    if (!cache) {
+      res.send((await render(knex, z, x, y, rules())).body)
+      return
+    }
+    const { tile, hit } = await cache.get(z, x, y, rules())
+    res.setHeader('X-Cache', hit ? 'hit' : 'miss')
+    res.setHeader('ETag', tile.etag)
+    res.send(tile.body)
   })
   return router
 }

@@ -5,7 +5,8 @@ import { VectorTile } from '@mapbox/vector-tile'
 import type { Express } from 'express'
 import type { z } from 'zod'
 import { describeEachBackend } from '../../../test/db.ts'
-import { seedTime, testApp } from '../../../test/app.ts'
+import { seedTime, testApp, testConfig } from '../../../test/app.ts'
+import { stationsTile, stationsTileMvt } from './queries.ts'
 import { tileJson } from './schema.ts'
 
 function lonLatToTile(lon: number, lat: number, z: number) {
@@ -31,7 +32,7 @@ async function getTile(app: Express, z: number, x: number, y: number) {
   return new VectorTile(new PbfReader(res.body as Buffer))
 }
 
-describeEachBackend('station tiles', (db) => {
+describeEachBackend('station tiles', (db, backend) => {
   let app: Express
 
   beforeAll(async () => {
@@ -143,6 +144,55 @@ describeEachBackend('station tiles', (db) => {
     const tile = await getTile(app, 10, 0, 0)
     expect(tile.layers.stations?.length ?? 0).toBe(0)
   })
+
+  it.skipIf(backend !== 'postgis')(
+    'ST_AsMVT and vt-pbf make the same tiles: features, positions, properties, and how long they hold',
+    async () => {
+      const knex = db().knex
+      const sample: { id: number; lon: number; lat: number }[] = (
+        await knex.raw(
+          `SELECT id, ST_X(location::geometry) AS lon, ST_Y(location::geometry) AS lat
+             FROM stations WHERE state <> 'retired' AND id % 300 = 7 ORDER BY id`,
+        )
+      ).rows
+      expect(sample.length).toBeGreaterThan(5)
+      // several low supplies per station: their order in the tile must agree too
+      await knex('station_supplies')
+        .whereIn(
+          'station_id',
+          sample.map((s) => s.id),
+        )
+        .update({ level: 0 })
+      const decoded = (body: Buffer) => {
+        const layer = new VectorTile(new PbfReader(body)).layers.stations
+        return Array.from({ length: layer?.length ?? 0 }, (_, i) => {
+          const f = layer!.feature(i)
+          return { id: f.id, geometry: f.loadGeometry(), properties: f.properties }
+        }).sort((a, b) => a.id! - b.id!)
+      }
+      const now = await seedTime(db())
+      let features = 0
+      // now, and later when reports went stale and opening hours turned
+      for (const hours of [0, 1.5, 7, 13]) {
+        const rules = {
+          now: new Date(now.getTime() + hours * 3_600_000),
+          staleAfterMs: testConfig().STALE_AFTER_MINUTES * 60_000,
+        }
+        for (const z of [0, 5, 8, 10, 11, 12, 14, 16]) {
+          for (const s of sample) {
+            const { x, y } = lonLatToTile(s.lon, s.lat, z)
+            const vt = await stationsTile(knex, z, x, y, rules)
+            const mvt = await stationsTileMvt(knex, z, x, y, rules)
+            const a = decoded(vt.body)
+            expect(decoded(mvt.body), `z${z}/${x}/${y} at +${hours} h`).toEqual(a)
+            expect(mvt.validUntil, `z${z}/${x}/${y} at +${hours} h`).toBe(vt.validUntil)
+            features += a.length
+          }
+        }
+      }
+      expect(features).toBeGreaterThan(1000)
+    },
+  )
 })
 
 describeEachBackend('station TileJSON', (db) => {
