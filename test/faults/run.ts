@@ -122,22 +122,24 @@ try {
    */
   async function indexesCaughtUp() {
     const target = await dbVersions()
-    return async () => {
-      for (const node of cluster.nodes)
-        for (const { id, lon, lat } of places) {
-          const res = await fetch(
-            `${node.url}/api/v1/stations/nearest?lon=${lon}&lat=${lat}&limit=3&order=distance`,
-            { signal: AbortSignal.timeout(2000) },
-          ).catch(() => null)
-          if (!res?.ok) return false
-          const { results } = (await res.json()) as {
-            results: { id: number; status: { version: number } }[]
-          }
-          const found = results.find((r) => r.id === id)
-          if (!found || found.status.version < (target.get(id) ?? 0)) return false
-        }
-      return true
+    const shows = async (url: string, { id, lon, lat }: (typeof places)[number]) => {
+      const res = await fetch(
+        `${url}/api/v1/stations/nearest?lon=${lon}&lat=${lat}&limit=3&order=distance`,
+        { signal: AbortSignal.timeout(2000) },
+      ).catch(() => null)
+      if (!res?.ok) return false
+      const { results } = (await res.json()) as {
+        results: { id: number; status: { version: number } }[]
+      }
+      const found = results.find((r) => r.id === id)
+      return found !== undefined && found.status.version >= (target.get(id) ?? 0)
     }
+    return async () =>
+      (
+        await Promise.all(
+          cluster.nodes.flatMap((node) => places.map((place) => shows(node.url, place))),
+        )
+      ).every(Boolean)
   }
   const allReady = async () =>
     (await Promise.all(cluster.nodes.map((n) => n.ready()))).every((r) => r.status === 200)
