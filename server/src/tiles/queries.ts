@@ -14,8 +14,11 @@ import { queryPrepared } from '../db/prepared.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { fieldType } from './schema.ts'
 
-const tileSql = fs.readFileSync(new URL('./stations-tile.sql', import.meta.url), 'utf8')
-const mvtSql = fs.readFileSync(new URL('./stations-tile-mvt.sql', import.meta.url), 'utf8')
+const sqlFile = (name: string) => fs.readFileSync(new URL(name, import.meta.url), 'utf8')
+// both start with the same CTEs: the stations in the tile and their cells
+const cellsSql = sqlFile('./stations-tile-cells.sql')
+const tileSql = cellsSql + sqlFile('./stations-tile.sql')
+const mvtSql = cellsSql + sqlFile('./stations-tile-mvt.sql')
 
 /** The layer the tiles carry. */
 export const STATIONS_LAYER = 'stations'

@@ -1,31 +1,11 @@
--- The same tile as stations-tile.sql (same stations, positions, clustering and properties),
--- encoded by PostGIS's ST_AsMVT, which the embedded PostGIS lacks. The derived status is
+-- After stations-tile-cells.sql: the same tile as stations-tile.sql (same stations, positions,
+-- clustering and properties), encoded by PostGIS's ST_AsMVT, which the embedded PostGIS lacks.
+-- The derived status is
 -- worked out here from the schedules open now (open_hours, open_zones, as the server judges
 -- them) and stale_before, as deriveStatus would; low supplies in the order of the jsonb the
 -- other query reads them from (by length, then bytes). Beside the tile, what the clock can change
 -- in it: the oldest report still fresh, and the schedules of its active stations.
-WITH bounds AS (
-  SELECT ST_TileEnvelope(:z::int, :x::int, :y::int) AS env,
-         -- The margin is clipped to the world first: past ±180° it would wrap to the other side.
-         ST_Transform(ST_ClipByBox2D(ST_TileEnvelope(:z::int, :x::int, :y::int, margin => :margin::float8),
-                                     ST_TileEnvelope(0, 0, 0)::box2d), 4326) AS env4326
-),
-located AS (
-  SELECT s.id, s.code, s.name, s.state, s.capacity, s.charging_points, s.opening_hours, s.timezone,
-         array_to_string(s.amenities, ',') AS amenities,
-         floor((ST_X(p) - ST_XMin(b.env)) / (ST_XMax(b.env) - ST_XMin(b.env)) * 4096)::int AS px,
-         floor((ST_YMax(b.env) - ST_Y(p)) / (ST_YMax(b.env) - ST_YMin(b.env)) * 4096)::int AS py
-  FROM bounds b
-  JOIN stations s ON s.location::geometry && b.env4326
-  CROSS JOIN LATERAL ST_Transform(s.location::geometry, 3857) AS p
-  WHERE s.state <> 'retired'
-),
-cells AS (
-  SELECT DISTINCT ON (gx, gy) *, count(*) OVER (PARTITION BY gx, gy) AS point_count
-  FROM located
-  CROSS JOIN LATERAL (SELECT floor(px::float8 / :grid) AS gx, floor(py::float8 / :grid) AS gy) g
-  ORDER BY gx, gy, id
-),
+,
 features AS (
   SELECT ST_MakePoint(c.px, c.py) AS geom,
          c.id, c.code, c.name,

@@ -1,29 +1,5 @@
--- Stations inside tile (z, x, y) with their position in tile coordinates (extent 4096,
--- y down) computed by PostGIS. The tile's MVT is encoded in the server (vt-pbf), because
--- the embedded PostGIS has no ST_AsMVT. Below zoom 12, points in the same grid cell (grid
--- tile units wide) collapse to one feature carrying point_count.
-WITH bounds AS (
-  SELECT ST_TileEnvelope(:z::int, :x::int, :y::int) AS env,
-         -- The margin is clipped to the world first: past ±180° it would wrap to the other side.
-         ST_Transform(ST_ClipByBox2D(ST_TileEnvelope(:z::int, :x::int, :y::int, margin => :margin::float8),
-                                     ST_TileEnvelope(0, 0, 0)::box2d), 4326) AS env4326
-),
-located AS (
-  SELECT s.id, s.code, s.name, s.state, s.capacity, s.charging_points, s.opening_hours, s.timezone,
-         array_to_string(s.amenities, ',') AS amenities,
-         floor((ST_X(p) - ST_XMin(b.env)) / (ST_XMax(b.env) - ST_XMin(b.env)) * 4096)::int AS px,
-         floor((ST_YMax(b.env) - ST_Y(p)) / (ST_YMax(b.env) - ST_YMin(b.env)) * 4096)::int AS py
-  FROM bounds b
-  JOIN stations s ON s.location::geometry && b.env4326
-  CROSS JOIN LATERAL ST_Transform(s.location::geometry, 3857) AS p
-  WHERE s.state <> 'retired'
-),
-cells AS (
-  SELECT DISTINCT ON (gx, gy) *, count(*) OVER (PARTITION BY gx, gy) AS point_count
-  FROM located
-  CROSS JOIN LATERAL (SELECT floor(px::float8 / :grid) AS gx, floor(py::float8 / :grid) AS gy) g
-  ORDER BY gx, gy, id
-)
+-- After stations-tile-cells.sql: each cell's station with its live status and supplies, for
+-- the server to derive the status and encode the tile.
 SELECT c.*, st.occupancy, st.charging_points_in_use, st.reported_at, st.version,
        (SELECT jsonb_object_agg(ss.item, jsonb_build_array(ss.level, ss.low_threshold))
           FROM station_supplies ss WHERE ss.station_id = c.id) AS supplies
