@@ -243,7 +243,7 @@ export async function historyScenario(ctx: BenchContext): Promise<ScenarioResult
           `${REPORTS_PER_DAY} a day = ${(nationalYear / 1e9).toFixed(2)} billion reports) at ` +
           `that size: ~${Math.round((bytesPerReport * nationalYear) / 2 ** 30)} GiB`,
         'busy-hours reads one station: its cost depends on that station’s year (~7,300 reports, ' +
-          '~5,000 rollup hours), not on how many stations share the table',
+          '~6,500 rollup hours), not on how many stations share the table',
       ],
     },
   ]
