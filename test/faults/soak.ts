@@ -74,11 +74,13 @@ try {
       const r = ((28.15 + Math.random() * 0.1) * Math.PI) / 180
       const y = Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)
       const t0 = performance.now()
-      const res = await fetch(`${cluster.lb.url}/api/v1/tiles/stations/${z}/${x}/${y}.mvt`).catch(
-        () => null,
-      )
-      await res?.arrayBuffer()
-      if (res?.ok) tiles.push(performance.now() - t0)
+      // bounded like the couriers' requests: a tile that never comes is a failure, not a hang
+      const ok = await fetch(`${cluster.lb.url}/api/v1/tiles/stations/${z}/${x}/${y}.mvt`, {
+        signal: AbortSignal.timeout(15_000),
+      })
+        .then(async (res) => (await res.arrayBuffer(), res.ok))
+        .catch(() => false)
+      if (ok) tiles.push(performance.now() - t0)
       else tileFailures++
       await sleep(50)
     }
@@ -114,7 +116,14 @@ try {
   }
   stop = true
   generator.stop()
-  await Promise.all([generating, prober.stop(), tiling])
+  // The figures are in; a load loop of this script that does not wind down (every request
+  // it makes is bounded) is said, and the cluster is stopped all the same: one hour-long run
+  // once waited here for good.
+  const wound = await Promise.race([
+    Promise.all([generating, prober.stop(), tiling]).then(() => true),
+    sleep(60_000).then(() => false),
+  ])
+  if (!wound) console.error('a load loop of the soak was still running 60 s after the end')
   for (const c of clients) c.close()
   const first = rows[0]!.rssMb as string
   const last = rows[rows.length - 1]!.rssMb as string
