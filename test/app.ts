@@ -1,7 +1,6 @@
 import request from 'supertest'
-import type { Express } from 'express'
 import { loadConfig, type Config } from '../server/src/config.ts'
-import { createApp, type AppDeps } from '../server/src/app.ts'
+import { createApp, type App, type AppDeps } from '../server/src/app.ts'
 import type { Database } from '../server/src/db/knex.ts'
 import { TEST_PASSWORD } from './templates.ts'
 
@@ -15,7 +14,7 @@ export function testApp(db: Database, deps: Partial<AppDeps> = {}) {
 
 /** Signs in as a seeded demo account and returns its session cookie. */
 export async function signIn(
-  app: Express,
+  app: App,
   username: string,
   password = TEST_PASSWORD,
 ): Promise<string> {
@@ -36,7 +35,7 @@ export const stationBody = (code: string) => ({
 })
 
 /** The admin's and manager001's session cookies, and a station manager001 manages. */
-export async function adminAndManager(app: Express) {
+export async function adminAndManager(app: App) {
   const admin = await signIn(app, 'admin')
   const manager = await signIn(app, 'manager001')
   const me = await request(app).get('/api/v1/auth/me').set('Cookie', manager)

@@ -15,11 +15,12 @@ import { errorHandler, notFoundHandler } from './errors.ts'
 import { createLogger } from './logger.ts'
 import { methodNotAllowed, rejectNul, requireJsonBody, sameOriginWrites } from './http/guards.ts'
 import { apiCors } from './http/cors.ts'
+import { hotFirst, type Middleware } from './http/hot.ts'
 import { apiDocument } from './apiDocument.ts'
 import { PAGES } from '../../contract/pages.ts'
 import { authenticate } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.ts'
-import { stationReadRoutes, stationRoutes } from './stations/routes.ts'
+import { stationHotRoutes, stationReadRoutes, stationRoutes } from './stations/routes.ts'
 import type { StationIndex } from './stations/stationIndex.ts'
 import { statusRules, type StatusRules } from './stations/status.ts'
 import { managersOf } from './stations/managers.ts'
@@ -102,7 +103,10 @@ const compressible = (req: Request, res: Response) =>
   ) ||
     compression.filter(req, res))
 
-export function createApp(deps: AppDeps) {
+/** What createApp builds: a request listener for an HTTP server, or for supertest. */
+export type App = http.RequestListener
+
+export function createApp(deps: AppDeps): App {
   const { db, config } = deps
   const knex = db.knex
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL)
@@ -125,33 +129,37 @@ export function createApp(deps: AppDeps) {
   // A configured basemap (and its tiles, usually https) must be reachable from the page.
   const basemapOrigin = basemapOrigins(config)
 
+  const secure = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        // MapLibre builds its workers from blob: URLs and may load a configured basemap.
+        'worker-src': ["'self'", 'blob:'],
+        'img-src': ["'self'", 'data:', 'blob:', 'https:', ...basemapOrigin],
+        'connect-src': ["'self'", 'https:', 'ws:', 'wss:', ...basemapOrigin],
+        // Phones on a local network reach the app over plain http; only force https behind TLS.
+        'upgrade-insecure-requests': config.COOKIE_SECURE ? [] : null,
+      },
+    },
+  })
+  // Request logs are info-level: above that, skip the per-request wrapper altogether.
+  const requestLog = logger.isLevelEnabled('info')
+    ? pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } })
+    : undefined
+  // connect middleware, whatever its types say: it also runs ahead of Express (http/hot.ts)
+  const compress = compression({ filter: compressible }) as Middleware
+  const cors = apiCors(config)
+
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', proxyaddr.compile(config.TRUST_PROXY))
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          // MapLibre builds its workers from blob: URLs and may load a configured basemap.
-          'worker-src': ["'self'", 'blob:'],
-          'img-src': ["'self'", 'data:', 'blob:', 'https:', ...basemapOrigin],
-          'connect-src': ["'self'", 'https:', 'ws:', 'wss:', ...basemapOrigin],
-          // Phones on a local network reach the app over plain http; only force https behind TLS.
-          'upgrade-insecure-requests': config.COOKIE_SECURE ? [] : null,
-        },
-      },
-    }),
-  )
-  // Request logs are info-level: above that, skip the per-request wrapper altogether.
-  if (logger.isLevelEnabled('info')) {
-    app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }))
-  }
+  app.use(secure)
+  if (requestLog) app.use(requestLog)
   app.use(metrics.middleware)
-  app.use(compression({ filter: compressible }))
+  app.use(compress)
   app.use(healthRoutes(knex, metrics.registry, config.METRICS_TOKEN, deps.parts))
   app.use(basemapRoutes(config))
   // Before every router under its paths: a preflight is answered here, not by a 405.
-  app.use(apiCors(config))
+  app.use(cors)
 
   const openapi = apiDocument()
   const coverage = new CoverageAnswers(knex, config)
@@ -209,6 +217,21 @@ export function createApp(deps: AppDeps) {
   }
   app.use(methodNotAllowed(app.router))
   app.use(notFoundHandler)
-  app.use(errorHandler((err) => logger.error({ err }, 'request failed')))
-  return app
+  const logError = (err: unknown) => logger.error({ err }, 'request failed')
+  app.use(errorHandler(logError))
+
+  // The same middleware in the same order, but none of the routing.
+  const hot = deps.stations ? stationHotRoutes('/api/v1', deps.stations, rules) : []
+  return hotFirst(
+    hot,
+    (label) => [
+      secure,
+      ...(requestLog ? [requestLog] : []),
+      metrics.routeMiddleware(label),
+      compress,
+      cors,
+    ],
+    app,
+    logError,
+  )
 }

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend, TEST_PASSWORD } from '../../../test/db.ts'
 import { signIn, stationBody, testApp } from '../../../test/app.ts'
 import { createApp } from '../app.ts'
@@ -9,7 +9,7 @@ import { testConfig } from '../../../test/app.ts'
 const newStation = stationBody('HN-AUTH-1')
 
 describeEachBackend('auth', (db) => {
-  let app: Express
+  let app: App
 
   beforeAll(() => {
     app = testApp(db())

@@ -1,13 +1,13 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { adminAndManager, stationBody, testApp } from '../../../test/app.ts'
 
 const DAY_MS = 86_400_000
 
 describeEachBackend('API tokens: scopes, expiry, minting', (db) => {
-  let app: Express
+  let app: App
   let admin: string
   let manager: string
   let stationId: number

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { FetchSource, PMTiles } from 'pmtiles'
 import { describeEachBackend } from '../../../test/db.ts'
 import { testApp, testConfig } from '../../../test/app.ts'
@@ -129,12 +129,12 @@ describeEachBackend('basemap', (db) => {
   describe('the PMTiles file', () => {
     let base: string
     let server: http.Server
-    let app: Express
+    let app: App
     let url: string
     beforeAll(async () => {
       app = testApp(db(), { config: pmtilesConfig() })
       url = (await request(app).get('/api/v1/meta')).body.basemap.url
-      server = app.listen(0, '127.0.0.1')
+      server = http.createServer(app).listen(0, '127.0.0.1')
       await new Promise((resolve) => server.once('listening', resolve))
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     })

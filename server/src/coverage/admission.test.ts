@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import type { Knex } from 'knex'
 import { describeEachBackend } from '../../../test/db.ts'
 import { signIn, testApp, testConfig } from '../../../test/app.ts'
@@ -99,7 +99,7 @@ function countAnalyses(knex: Knex) {
 }
 
 describeEachBackend('coverage analyses admitted per node and per user', (db, backend) => {
-  let app: Express
+  let app: App
   let planner: string
 
   beforeAll(async () => {
@@ -124,7 +124,7 @@ describeEachBackend('coverage analyses admitted per node and per user', (db, bac
   describe.skipIf(backend === 'pglite')('with the analysis slots full', () => {
     // The embedded database runs one query at a time: nothing overtakes there, by design.
     let small: Database
-    let smallApp: Express
+    let smallApp: App
     let admin: string
     let locker: Knex.Transaction
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { metres, type LonLat } from '../../../contract/sphere.ts'
 import { signIn, testApp } from '../../../test/app.ts'
@@ -86,7 +86,7 @@ function independentGreedy(reach: number, m: number, k: number) {
 }
 
 describeEachBackend('coverage golden fixtures', (db) => {
-  let app: Express
+  let app: App
   let planner: string
   const stationIds = new Map<string, number>()
 

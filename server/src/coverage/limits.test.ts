@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { signIn, testApp, testConfig } from '../../../test/app.ts'
 import { gapsQuery } from './schema.ts'
@@ -9,7 +9,7 @@ import { findGaps } from './queries.ts'
 const CHANGSHA = '112.85,28.1,113.05,28.3'
 
 describeEachBackend('coverage limits, auth and cache', (db, backend) => {
-  let app: Express
+  let app: App
   let planner: string
 
   beforeAll(async () => {
@@ -28,7 +28,7 @@ describeEachBackend('coverage limits, auth and cache', (db, backend) => {
     ],
   ] as const
 
-  const call = (to: Express, [method, path, params]: (typeof routes)[number], cookie?: string) => {
+  const call = (to: App, [method, path, params]: (typeof routes)[number], cookie?: string) => {
     const req =
       method === 'get' ? request(to).get(path).query(params) : request(to).post(path).send(params)
     return cookie ? req.set('Cookie', cookie) : req
@@ -136,7 +136,7 @@ describeEachBackend('coverage limits, auth and cache', (db, backend) => {
 
   it('serves repeated questions from the cache until any process changes the data', async () => {
     const q = { bbox: CHANGSHA, radius_m: 700, cell_m: 400 }
-    const gaps = (to: Express) =>
+    const gaps = (to: App) =>
       request(to).get('/api/v1/coverage/gaps').query(q).set('Cookie', planner)
     const first = await gaps(app)
     expect(first.headers['x-cache']).toBe('miss')

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import type { LonLat } from '../../../contract/sphere.ts'
 import { signIn, testApp } from '../../../test/app.ts'
@@ -21,7 +21,7 @@ interface Named {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
 describeEachBackend('coverage names places and counts whole workers', (db) => {
-  let app: Express
+  let app: App
   let planner: string
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import seedrandom from 'seedrandom'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { metres, type LonLat } from '../../../contract/sphere.ts'
 import { signIn, testApp } from '../../../test/app.ts'
@@ -37,7 +37,7 @@ function bucketed(stations: Place[]) {
 }
 
 describeEachBackend('coverage against brute force over the seeded data', (db) => {
-  let app: Express
+  let app: App
   let planner: string
   let demand: Place[]
   let within: (at: LonLat, reach: number) => Place[]

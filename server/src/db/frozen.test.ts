@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { testApp, testConfig } from '../../../test/app.ts'
 import { TEST_PASSWORD } from '../../../test/templates.ts'
 import { findPostgres, startPostgres, type PgInstance } from '../../../test/pgInstance.ts'
@@ -17,7 +17,7 @@ const BOUND_MS = ACQUIRE_TIMEOUT_MS + clientTimeoutMs(STATEMENT_TIMEOUT_MS)
 describe.skipIf(missing)('a PostgreSQL that freezes (SIGSTOP) or restarts', () => {
   let server: PgInstance
   let db: Database
-  let app: Express
+  let app: App
 
   beforeAll(async () => {
     server = await startPostgres()

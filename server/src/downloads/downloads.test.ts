@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { geojson as fgb } from 'flatgeobuf'
 import { describeEachBackend } from '../../../test/db.ts'
@@ -24,7 +24,7 @@ const binary = (req: request.Test) =>
   })
 
 describeEachBackend('station downloads', (db) => {
-  let app: Express
+  let app: App
   let dir: string
   const count = async (where = '') => {
     const { rows } = await db().knex.raw(

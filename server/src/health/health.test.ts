@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend, openTestDatabase } from '../../../test/db.ts'
 import { adminAndManager, testApp } from '../../../test/app.ts'
 import { toolAvailable } from '../../../test/tools.ts'
@@ -11,7 +11,7 @@ import { liveClient } from '../../../test/liveClient.ts'
 import { openDatabase, type Database } from '../db/knex.ts'
 
 describeEachBackend('health and metrics', (db) => {
-  let app: Express
+  let app: App
   beforeAll(() => {
     app = testApp(db())
   })
@@ -137,7 +137,7 @@ function cuttableProxy(target: URL) {
 describe.skipIf(!inject('postgisTemplate'))('losing the database [postgis]', () => {
   let owned: Awaited<ReturnType<typeof openTestDatabase>>
   let proxied: Database
-  let app: Express
+  let app: App
   const proxy = cuttableProxy(new URL(inject('postgisTemplate') ?? 'postgres://x'))
 
   beforeAll(async () => {

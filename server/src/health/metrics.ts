@@ -1,7 +1,9 @@
+import type http from 'node:http'
 import type { RequestHandler } from 'express'
 import type { Knex } from 'knex'
 import client from 'prom-client'
 import { routeLabel } from '../http/routes.ts'
+import type { Middleware } from '../http/hot.ts'
 import type { TileCacheEvents } from '../tiles/cache.ts'
 
 interface Pool {
@@ -119,18 +121,23 @@ export function createMetrics({
     },
   })
 
-  const middleware: RequestHandler = (req, res, next) => {
-    const end = httpDuration.startTimer()
-    res.on('finish', () => {
-      // The route pattern, not the URL, so ids and tiles don't explode the label set.
-      end({ method: req.method, route: routeLabel(req), status: String(res.statusCode) })
-    })
-    next()
-  }
+  // The route pattern, not the URL, so ids and tiles don't explode the label set.
+  const timed =
+    <Req extends http.IncomingMessage>(route: (req: Req) => string) =>
+    (req: Req, res: http.ServerResponse, next: () => void) => {
+      const end = httpDuration.startTimer()
+      res.on('finish', () => {
+        end({ method: req.method, route: route(req), status: String(res.statusCode) })
+      })
+      next()
+    }
+  const middleware: RequestHandler = timed(routeLabel)
 
   return {
     registry,
     middleware,
+    /** The same, for a route answered ahead of Express, which knows its own label. */
+    routeMiddleware: (route: string): Middleware => timed(() => route),
     reportAnswered(outcome: 'accepted' | 'replayed', alerts: number) {
       reports.inc({ outcome })
       if (alerts) alertsOpened.inc(alerts)

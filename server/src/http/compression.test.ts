@@ -6,7 +6,7 @@ import zlib from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testApp } from '../../../test/app.ts'
 
@@ -16,10 +16,10 @@ const built = fs.existsSync(dist)
 if (!built && process.env.REQUIRE_BROWSER === '1') throw new Error('web/dist is not built')
 
 /** The answer as sent, body still encoded (supertest would decode it). */
-function get(app: Express, url: string, encoding: string) {
+function get(app: App, url: string, encoding: string) {
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>(
     (resolve, reject) => {
-      const server = app.listen(0, '127.0.0.1', () => {
+      const server = http.createServer(app).listen(0, '127.0.0.1', () => {
         const { port } = server.address() as AddressInfo
         http
           .get({ port, path: url, headers: { 'accept-encoding': encoding } }, (res) => {
@@ -41,7 +41,7 @@ function get(app: Express, url: string, encoding: string) {
 }
 
 describeEachBackend('compression and caching', (db) => {
-  let app: Express
+  let app: App
   beforeAll(async () => {
     // a pinned clock: a station going stale between two reads would change the tile
     const now = await seedTime(db())

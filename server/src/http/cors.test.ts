@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { signIn, testApp, testConfig } from '../../../test/app.ts'
 import { ConfigError, loadConfig } from '../config.ts'
@@ -18,7 +18,7 @@ const corsHeaders = (res: request.Response) =>
 const varies = (res: request.Response) =>
   (res.headers.vary ?? '').split(/\s*,\s*/).includes('Origin')
 
-const preflight = (app: Express, path: string, origin: string, method: string, headers = '') => {
+const preflight = (app: App, path: string, origin: string, method: string, headers = '') => {
   const req = request(app)
     .options(path)
     .set('Origin', origin)
@@ -59,9 +59,9 @@ describe('CORS configuration', () => {
 })
 
 describeEachBackend('CORS', (db) => {
-  let app: Express
-  let trusting: Express
-  let listing: Express
+  let app: App
+  let trusting: App
+  let listing: App
   let stationId: number
 
   beforeAll(async () => {

@@ -1,6 +1,9 @@
-import type { Request, RequestHandler } from 'express'
+import type http from 'node:http'
 import cors, { type CorsOptions } from 'cors'
+import parseurl from 'parseurl'
+import vary from 'vary'
 import type { Config } from '../config.ts'
+import type { Middleware } from './hot.ts'
 
 /**
  * Read-only data any site may fetch without credentials (GET and HEAD), each path with
@@ -50,7 +53,8 @@ const under = (paths: readonly string[], path: string) => {
  * CORS for the API: any origin (or CORS_PUBLIC_ORIGINS) may read the public paths without
  * credentials, and TRUSTED_ORIGINS may call any API path with the cookie (trusted wins, so a
  * trusted page that reads stations signed in gets them). An origin allowed neither gets no
- * CORS headers, and its preflight goes on to the app as any OPTIONS would.
+ * CORS headers, and its preflight goes on to the app as any OPTIONS would. Plain Node
+ * request and response, as it also runs ahead of Express on the hot reads.
  */
 export function apiCors(config: Pick<Config, 'TRUSTED_ORIGINS' | 'CORS_PUBLIC_ORIGINS'>) {
   const trusted = new Set(config.TRUSTED_ORIGINS)
@@ -62,24 +66,25 @@ export function apiCors(config: Pick<Config, 'TRUSTED_ORIGINS' | 'CORS_PUBLIC_OR
   const signedIn = cors({ ...CREDENTIALED, origin: true })
 
   /** Which CORS this request gets (null: none), and whether the answer depends on Origin. */
-  function decide(req: Request): { corsWith: RequestHandler | null; varies: boolean } {
-    const origin = req.get('origin')
-    const preflight = req.method === 'OPTIONS' && req.get('access-control-request-method')
+  function decide(req: http.IncomingMessage): { corsWith: Middleware | null; varies: boolean } {
+    const origin = req.headers.origin
+    const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method']
     // an OPTIONS that is not a preflight is left to the app
     if (req.method === 'OPTIONS' && !preflight) return { corsWith: null, varies: false }
-    const method = (preflight || req.method).toUpperCase()
-    const isPublic = READS.includes(method) && under(PUBLIC_PATHS, req.path)
-    const credentialed = trusted.size > 0 && under(CREDENTIALED_PATHS, req.path)
+    const method = (preflight || req.method!).toUpperCase()
+    const path = parseurl(req)?.pathname ?? '/'
+    const isPublic = READS.includes(method) && under(PUBLIC_PATHS, path)
+    const credentialed = trusted.size > 0 && under(CREDENTIALED_PATHS, path)
     if (credentialed && origin && trusted.has(origin)) return { corsWith: signedIn, varies: true }
     if (isPublic && anyOrigin) return { corsWith: publicToAll, varies: credentialed }
     if (isPublic && origin && listed.has(origin)) return { corsWith: publicToOrigin, varies: true }
     return { corsWith: null, varies: credentialed || (isPublic && listed.size > 0) }
   }
 
-  const handler: RequestHandler = (req, res, next) => {
+  const handler: Middleware = (req, res, next) => {
     const { corsWith, varies } = decide(req)
     // a cache must not hand one origin's answer to another
-    if (varies) res.vary('Origin')
+    if (varies) vary(res, 'Origin')
     if (corsWith) corsWith(req, res, next)
     else next()
   }

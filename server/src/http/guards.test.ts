@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import { Writable } from 'node:stream'
 import { beforeAll, describe, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend, TEST_PASSWORD } from '../../../test/db.ts'
 import { adminAndManager, signIn, stationBody, testApp, testConfig } from '../../../test/app.ts'
 import { loadConfig } from '../config.ts'
@@ -32,7 +32,7 @@ function expectProblem(res: request.Response, status: number, title?: string) {
 }
 
 describeEachBackend('hostile input', (db) => {
-  let app: Express
+  let app: App
   let admin: string
   let manager: string
   let stationId: number

@@ -5,7 +5,7 @@ import { HttpError, badRequest, forbidden } from '../errors.ts'
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** Where a NUL character hides in parsed input: PostgreSQL text cannot hold one. */
-function nulPath(value: unknown, path: string[]): string | undefined {
+export function nulPath(value: unknown, path: string[]): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') : undefined
   if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import iconv from 'iconv-lite'
 import gcoord from 'gcoord'
 import { describeEachBackend } from '../../../test/db.ts'
@@ -9,7 +9,7 @@ import { signIn, testApp } from '../../../test/app.ts'
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
 describeEachBackend('station imports and exports', (db) => {
-  let app: Express
+  let app: App
   let admin: string
   const count = async (table = 'stations') =>
     Number((await db().knex(table).count({ n: '*' }))[0]!.n)

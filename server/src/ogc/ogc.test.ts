@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, signIn, testApp } from '../../../test/app.ts'
 import { AVAILABILITIES } from '../../../contract/vocabulary.ts'
@@ -40,7 +40,7 @@ const local = (href: string) => {
 }
 
 describeEachBackend('OGC API – Features', (db) => {
-  let app: Express
+  let app: App
   let now: Date
   let planner: string
 

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, signIn, testApp } from '../../../test/app.ts'
 import { operations } from './schema.ts'
@@ -23,7 +23,7 @@ const ids = (rows: { id: number }[]) => rows.map((r) => r.id)
 const alertStations = (rows: Alert[]) => rows.map((a) => a.station_id)
 
 describeEachBackend('operations: what needs an admin’s attention', (db) => {
-  let app: Express
+  let app: App
   let admin: string
   let cityAdmin: string
   let now: Date

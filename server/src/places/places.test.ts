@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { signIn, stationBody, testApp, testConfig } from '../../../test/app.ts'
 import { placesResponse, type PlaceFeature } from './schema.ts'
@@ -80,7 +80,7 @@ function tiandituStandIn() {
 }
 
 describeEachBackend('place search', (db) => {
-  let app: Express
+  let app: App
   let admin: string
   const find = async (q: string, extra: Record<string, string> = {}, to = app): Promise<Found> => {
     const res = await request(to)
@@ -245,7 +245,7 @@ describeEachBackend('place search', (db) => {
 
 function describeTianditu(db: () => import('../db/knex.ts').Database) {
   const standIn = tiandituStandIn()
-  let withKey: Express
+  let withKey: App
 
   beforeAll(async () => {
     const url = await standIn.listen()

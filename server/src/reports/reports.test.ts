@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, signIn, testApp } from '../../../test/app.ts'
 import { pruneIdempotencyKeys } from './queries.ts'
@@ -9,7 +9,7 @@ import { pruneIdempotencyKeys } from './queries.ts'
 const key = () => crypto.randomUUID()
 
 describeEachBackend('station reports', (db, backend) => {
-  let app: Express
+  let app: App
   let pinned: Date
   let managerA: string
   let stationA: number

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { signIn, testApp, testConfig } from '../../../test/app.ts'
 
@@ -9,7 +9,7 @@ const AREA = [109.0, 29.9, 109.1, 30.0]
 const inArea = (i: number) => ({ lon: 109.01 + i * 0.001, lat: 29.95 })
 
 describeEachBackend('station requests', (db) => {
-  let app: Express
+  let app: App
   let planner: string
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { signIn, testApp } from '../../../test/app.ts'
 
@@ -41,7 +41,7 @@ const FIXTURES: Fixture[] = [
 ]
 
 describeEachBackend('when stations close: closes_at, open_for, free chargers, ranking', (db) => {
-  let app: Express
+  let app: App
   const ids: Record<string, number> = {}
   const names = new Map<number, string>()
 

@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import seedrandom from 'seedrandom'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testApp } from '../../../test/app.ts'
 import { deriveStatus, type StatusInput } from './status.ts'
@@ -17,7 +17,7 @@ interface OracleRow extends StatusInput {
 }
 
 describeEachBackend('GET /stations/nearest', (db) => {
-  let app: Express
+  let app: App
   let now: Date
   let base: Date
 

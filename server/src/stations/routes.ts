@@ -23,6 +23,7 @@ import { createStationAs, updateStationAs } from './service.ts'
 import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
 import type { StationIndex } from './stationIndex.ts'
+import type { HotRoute } from '../http/hot.ts'
 
 /**
  * The couriers' hot reads: public, so they are mounted before the API's sign-in and body
@@ -35,12 +36,12 @@ export function stationReadRoutes(knex: Knex, rules: () => StatusRules, index?: 
     const q = parse(nearestQuery, req.query, 'query')
     // No ETag: an answer for one place and moment is rarely asked again, and hashing every
     // answer would cost more than it saves.
+    const body = index?.ready
+      ? index.nearestJson(q, rules())
+      : JSON.stringify({ query: q, results: await findNearest(knex, q, rules()) })
     res.setHeader('Content-Type', 'application/json; charset=utf-8')
-    res.end(
-      index?.ready
-        ? index.nearestJson(q, rules())
-        : JSON.stringify({ query: q, results: await findNearest(knex, q, rules()) }),
-    )
+    res.setHeader('Content-Length', Buffer.byteLength(body))
+    res.end(body)
   })
 
   router.get('/stations', rejectNul, async (req, res) => {
@@ -50,6 +51,39 @@ export function stationReadRoutes(knex: Knex, rules: () => StatusRules, index?: 
   })
 
   return router
+}
+
+/**
+ * The same two reads ahead of Express (http/hot.ts) once the index is loaded: the answers and
+ * headers these routes give, without Express's routing on the way. `base` is the API's mount path.
+ */
+export function stationHotRoutes(
+  base: string,
+  index: StationIndex,
+  rules: () => StatusRules,
+): HotRoute[] {
+  const exactly = (path: string) => (p: string) => (p === path ? [] : undefined)
+  return [
+    {
+      label: `${base}/stations/nearest`,
+      match: exactly(`${base}/stations/nearest`),
+      answer(query) {
+        const q = index.ready ? nearestQuery.safeParse(query) : undefined
+        if (!q?.success) return undefined
+        return { type: 'application/json; charset=utf-8', body: index.nearestJson(q.data, rules()) }
+      },
+    },
+    {
+      label: `${base}/stations`,
+      match: exactly(`${base}/stations`),
+      answer(query) {
+        const q = index.ready ? bboxQuery.safeParse(query) : undefined
+        if (!q?.success) return undefined
+        const body = JSON.stringify(index.inBbox(q.data, rules()))
+        return { type: 'application/geo+json; charset=utf-8', body, etag: 'weak' }
+      },
+    },
+  ]
 }
 
 export function stationRoutes(knex: Knex, rules: () => StatusRules, index?: StationIndex) {

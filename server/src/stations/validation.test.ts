@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { signIn, testApp } from '../../../test/app.ts'
 
@@ -12,7 +12,7 @@ const validStation = {
 }
 
 describeEachBackend('bad input', (db) => {
-  let app: Express
+  let app: App
   let admin: string
 
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
 import { PbfReader } from 'pbf'
 import { VectorTile } from '@mapbox/vector-tile'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import type { z } from 'zod'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testApp, testConfig } from '../../../test/app.ts'
@@ -17,7 +17,7 @@ function lonLatToTile(lon: number, lat: number, z: number) {
   return { x, y }
 }
 
-async function getTile(app: Express, z: number, x: number, y: number) {
+async function getTile(app: App, z: number, x: number, y: number) {
   const res = await request(app)
     .get(`/api/v1/tiles/stations/${z}/${x}/${y}.mvt`)
     .buffer(true)
@@ -33,7 +33,7 @@ async function getTile(app: Express, z: number, x: number, y: number) {
 }
 
 describeEachBackend('station tiles', (db, backend) => {
-  let app: Express
+  let app: App
 
   beforeAll(async () => {
     const now = await seedTime(db())
@@ -196,7 +196,7 @@ describeEachBackend('station tiles', (db, backend) => {
 })
 
 describeEachBackend('station TileJSON', (db) => {
-  let app: Express
+  let app: App
 
   beforeAll(async () => {
     const now = await seedTime(db())

@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest'
 import request from 'supertest'
-import type { Express } from 'express'
+import type { App } from '../app.ts'
 import { describeEachBackend } from '../../../test/db.ts'
 import { signIn, stationBody, testApp } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
@@ -14,7 +14,7 @@ interface Place {
 }
 
 describeEachBackend('accounts by region, and the audit log', (db) => {
-  let app: Express
+  let app: App
   let admin: string
   let cityAdmin: string
   let cityAdminId: number
