@@ -168,8 +168,9 @@ export async function nearestScenarios(
       measurements: b1,
       ratios: ratios(b1),
       budgets: [
-        budget('API QPS / SQL QPS at c=16', ratio(api16?.qps, sql16?.qps), '>=', 0.5, '', judge),
-        budget('API p99 at c=16', api16?.p99Ms, '<=', 15, ' ms', judge),
+        // issue 16's, past the spec's 0.5 and 15 ms
+        budget('API QPS / SQL QPS at c=16', ratio(api16?.qps, sql16?.qps), '>=', 1, '', judge),
+        budget('API p99 at c=16', api16?.p99Ms, '<=', 10, ' ms', judge),
       ],
       notes: [
         `${POINTS.toLocaleString('en')} seeded random points over the stations' extent ` +
@@ -179,8 +180,9 @@ export async function nearestScenarios(
         `kdbush index: ${mem.ids.length.toLocaleString('en')} stations loaded in ${mem.loadMs} ms, ` +
           `built in ${mem.buildMs} ms`,
         'the server uses a pool of up to 32 connections (DB_POOL_MAX); pgbench opens one per client',
-        'api /healthz: the same server answering without the database (express, helmet, ' +
-          'metrics; request logs off at LOG_LEVEL=warn): the per-request floor of the HTTP stack',
+        'api /healthz: the same server answering without the database through Express ' +
+          '(helmet, metrics; request logs off at LOG_LEVEL=warn), the floor of a request Express ' +
+          'routes; nearest is answered ahead of the routing (server/src/http/hot.ts)',
         'sql -M extended: the same SQL parsed and planned for every statement, as knex’s unnamed ' +
           'statements did before the server prepared its hot queries',
       ],
@@ -221,6 +223,14 @@ export async function nearestScenarios(
         { name: 'B2/B1 API p99 c=16', value: ratio(api16?.p99Ms, reference.p99Ms) },
       ],
       budgets: [
+        budget(
+          'API QPS / SQL QPS at c=16',
+          ratio(api16?.qps, find(b2, 'sql', 16)?.qps),
+          '>=',
+          2,
+          '',
+          judge,
+        ),
         budget(
           'B2 API p99 / B1 API p99 at c=16',
           ratio(api16?.p99Ms, reference.p99Ms),

@@ -29,7 +29,7 @@ import type { AuthUser } from './auth/queries.ts'
 import { LiveHub } from './live/hub.ts'
 import { RateLimits } from './http/rateLimit.ts'
 import { reportRoutes } from './reports/routes.ts'
-import { tileRoutes } from './tiles/routes.ts'
+import { tileHotRoute, tileRoutes } from './tiles/routes.ts'
 import { TileCache, type TileFeed } from './tiles/cache.ts'
 import { tileRenderer } from './tiles/queries.ts'
 import { healthRoutes, type Readiness } from './health/routes.ts'
@@ -221,7 +221,10 @@ export function createApp(deps: AppDeps): App {
   app.use(errorHandler(logError))
 
   // The same middleware in the same order, but none of the routing.
-  const hot = deps.stations ? stationHotRoutes('/api/v1', deps.stations, rules) : []
+  const hot = [
+    ...(deps.stations ? stationHotRoutes('/api/v1', deps.stations, rules) : []),
+    ...(tileCache ? [tileHotRoute('/api/v1', tileCache, rules)] : []),
+  ]
   return hotFirst(
     hot,
     (label) => [

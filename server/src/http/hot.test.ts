@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testApp, testConfig } from '../../../test/app.ts'
+import { startServer } from '../../../test/server.ts'
 import { StationIndex } from '../stations/stationIndex.ts'
 import { stationHotRoutes } from '../stations/routes.ts'
 import { statusRules } from '../stations/status.ts'
@@ -169,6 +170,33 @@ describeEachBackend('the hot reads ahead of Express', (db) => {
       await get(app, nearest)
       await get(app, nearest)
       expect(await count()).toBe(before + 2)
+    })
+  })
+
+  describe('a cached tile', () => {
+    let node: Awaited<ReturnType<typeof startServer>>
+    let server: http.Server
+    // central Changsha, where the seed has stations
+    const tile = '/api/v1/tiles/stations/12/3333/1713.mvt'
+    beforeAll(async () => {
+      node = await startServer(db(), { clock: () => seeded })
+      server = node.server
+    })
+    afterAll(() => node.close())
+
+    it('is answered ahead of Express as the tile route answers a hit, 304 included', async () => {
+      const miss = await get(server, tile)
+      expect(miss.headers['x-cache']).toBe('miss')
+      const fast = await get(server, tile)
+      const slow = await get(server, `${tile}/`)
+      expect(fast.headers['x-cache']).toBe('hit')
+      expect(comparable(fast.headers)).toEqual(comparable(slow.headers))
+      expect(fast.body.length).toBeGreaterThan(100)
+      expect(fast.body.equals(miss.body) && fast.body.equals(slow.body)).toBe(true)
+      const again = await get(server, tile, { 'if-none-match': fast.headers.etag! })
+      const againSlow = await get(server, `${tile}/`, { 'if-none-match': fast.headers.etag! })
+      expect(again.status).toBe(304)
+      expect(comparable(again.headers)).toEqual(comparable(againSlow.headers))
     })
   })
 })

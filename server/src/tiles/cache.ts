@@ -106,12 +106,10 @@ export class TileCache implements FeedObserver {
     const now = rules.now.getTime()
     const fits = (t: CachedTile) => t.renderedAt <= now && now < t.validUntil
     if (!this.feed.up) return { tile: await this.rendered(z, x, y, rules), hit: false }
+    const hit = this.cached(z, x, y, rules)
+    if (hit) return { tile: hit, hit: true }
     const key = `${z}/${x}/${y}`
     const cached = this.lru.get(key)
-    if (cached && fits(cached)) {
-      this.events.lookup('hit')
-      return { tile: cached, hit: true }
-    }
     this.events.lookup(cached ? 'expired' : 'miss')
     if (cached) this.lru.delete(key)
     // one render of a tile at a time: the others wait for it
@@ -131,6 +129,16 @@ export class TileCache implements FeedObserver {
     } finally {
       if (this.pending.get(key) === pending) this.pending.delete(key)
     }
+  }
+
+  /** The tile when the cache has it right at `rules.now`, without waiting for anything. */
+  cached(z: number, x: number, y: number, rules: StatusRules): CachedTile | undefined {
+    if (!this.feed.up) return undefined
+    const now = rules.now.getTime()
+    const tile = this.lru.get(`${z}/${x}/${y}`)
+    if (!tile || !(tile.renderedAt <= now && now < tile.validUntil)) return undefined
+    this.events.lookup('hit')
+    return tile
   }
 
   /** Cached tiles, and their bytes as the bound counts them. */

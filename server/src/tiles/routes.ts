@@ -6,6 +6,7 @@ import { tileParams } from './schema.ts'
 import { stationsExtent, tileRenderer } from './queries.ts'
 import { stationsTileJson } from './tilejson.ts'
 import type { TileCache } from './cache.ts'
+import type { HotRoute } from '../http/hot.ts'
 
 export function tileRoutes(knex: Knex, rules: () => StatusRules, cache?: TileCache) {
   const router = Router()
@@ -32,4 +33,24 @@ export function tileRoutes(knex: Knex, rules: () => StatusRules, cache?: TileCac
     res.send(tile.body)
   })
   return router
+}
+
+/** A cached tile ahead of Express (http/hot.ts), as the route above answers a hit. */
+export function tileHotRoute(base: string, cache: TileCache, rules: () => StatusRules): HotRoute {
+  const path = new RegExp(`^${base}/tiles/stations/(\\d+)/(\\d+)/(\\d+)\\.mvt$`)
+  return {
+    label: `${base}/tiles/stations/:z/:x/:y.mvt`,
+    match: (p) => path.exec(p)?.slice(1),
+    answer(_query, [z, x, y]) {
+      const t = tileParams.safeParse({ z, x, y })
+      const tile = t.success ? cache.cached(t.data.z, t.data.x, t.data.y, rules()) : undefined
+      if (!tile) return undefined
+      return {
+        type: 'application/vnd.mapbox-vector-tile',
+        body: tile.body,
+        etag: tile.etag,
+        headers: { 'Cache-Control': 'public, max-age=15', 'X-Cache': 'hit' },
+      }
+    },
+  }
 }
