@@ -121,8 +121,7 @@ export function createApp(deps: AppDeps): App {
     tileCache: () => tileCache?.stats(),
   })
   if (deps.feed && config.TILE_CACHE_MB > 0) {
-    const encode = tileRenderer(knex)
-    const render = (z: number, x: number, y: number, r: StatusRules) => encode(knex, z, x, y, r)
+    const render = tileRenderer(knex)
     tileCache = new TileCache(config.TILE_CACHE_MB * 2 ** 20, render, deps.feed, metrics.tileCache)
   }
 

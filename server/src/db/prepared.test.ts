@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
 import knexFactory from 'knex'
 import { describeEachBackend } from '../../../test/db.ts'
-import { queryPrepared } from './prepared.ts'
+import { prepareStatement, queryPrepared } from './prepared.ts'
 
 describeEachBackend('prepared queries', (db, backend) => {
   it('answer as the query they run, built or raw, in a transaction or not', async () => {
@@ -16,6 +16,23 @@ describeEachBackend('prepared queries', (db, backend) => {
     await knex.transaction(async (trx) => {
       expect(await queryPrepared(trx, built().transacting(trx))).toEqual(expected)
     })
+  })
+
+  it('compiled once from named parameters answer as knex.raw does with them', async () => {
+    const { knex } = db()
+    const text = `SELECT id, capacity::int FROM stations
+                   WHERE capacity > :min::int AND id <= :max AND id > :min ORDER BY id`
+    const statement = prepareStatement(text, ['min', 'max'])
+    for (const params of [
+      { min: 3, max: 40 },
+      { min: 8, max: 400 },
+    ]) {
+      const expected = (await knex.raw(text, params)).rows
+      expect(expected.length).toBeGreaterThan(0)
+      expect(await statement.run(knex, params)).toEqual(expected)
+    }
+    expect(() => prepareStatement(text, ['min'])).toThrow(/:max/)
+    expect(() => prepareStatement(text, ['min', 'max', 'other'])).toThrow(/other/)
   })
 
   if (backend === 'postgis')

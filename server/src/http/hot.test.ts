@@ -198,5 +198,23 @@ describeEachBackend('the hot reads ahead of Express', (db) => {
       expect(again.status).toBe(304)
       expect(comparable(again.headers)).toEqual(comparable(againSlow.headers))
     })
+
+    it('leaves an invalid tile to Express, which answers 400 even when the tile it names is cached', async () => {
+      await get(server, tile)
+      expect((await get(server, tile)).headers['x-cache']).toBe('hit')
+      for (const bad of [
+        '/api/v1/tiles/stations/12/03333/1713.mvt',
+        '/api/v1/tiles/stations/012/3333/1713.mvt',
+        '/api/v1/tiles/stations/12/3333/4096.mvt',
+        '/api/v1/tiles/stations/1/2/0.mvt',
+        '/api/v1/tiles/stations/23/0/0.mvt',
+        '/api/v1/tiles/stations/99999999999/0/0.mvt',
+      ]) {
+        const res = await get(server, bad)
+        expect(res.status, bad).toBe(400)
+        expect(res.headers['content-type'], bad).toMatch(/^application\/problem\+json/)
+        expect(res.headers['x-cache'], bad).toBeUndefined()
+      }
+    })
   })
 })

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex'
 import type { Database } from '../db/knex.ts'
 import { selectStations, toStation, type Station, type StationRow } from '../stations/queries.ts'
+import { queryPrepared } from '../db/prepared.ts'
+import { pgArray } from '../db/arrays.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { selectAlerts, toAlertEvent, type AlertRow } from '../reports/queries.ts'
 import type { LiveHub } from './hub.ts'
@@ -8,8 +10,6 @@ import type { LiveHub } from './hub.ts'
 /** The channel the database's triggers announce changes on (see the notify_live_changes migration). */
 export const LIVE_CHANNEL = 'yizhan_live'
 
-/** How long notifications gather before one batch of reads answers them all. */
-const BATCH_MS = 5
 /** How soon a batch the database could not answer is read again. */
 const RETRY_MS = 1_000
 
@@ -36,13 +36,19 @@ export interface FeedObserver {
  * Live events from the database's commits: each node listens to the change feed and fans what
  * changed out to its own sockets, whoever made the change (this node, another, an import, a
  * script). Notifications carry ids; a batch is re-read in one query per kind, so a burst of
- * reports is a few reads, and an event always carries the committed state.
+ * reports is a few reads, and an event always carries the committed state. A batch is what
+ * arrived by the next turn of the event loop, and whatever arrives while one is being read:
+ * no time is spent waiting for more, and one batch is read at a time, so events keep their order.
  */
 export class ChangeFeed {
   private statuses = new Set<number>()
   private stations = new Map<number, { change: Change; before?: { lon: number; lat: number } }[]>()
   private alerts = new Set<number>()
-  private timer?: NodeJS.Timeout
+  /** A batch waits for the next turn of the event loop, or (after a failed read) a retry. */
+  private next?: NodeJS.Immediate
+  private retry?: NodeJS.Timeout
+  private reading = false
+  private closed = false
   private listener?: { close(): Promise<void> }
   private wasDown = false
   private observers: FeedObserver[] = []
@@ -82,7 +88,9 @@ export class ChangeFeed {
   }
 
   async close() {
-    clearTimeout(this.timer)
+    this.closed = true
+    clearImmediate(this.next)
+    clearTimeout(this.retry)
     await this.listener?.close()
   }
 
@@ -97,11 +105,22 @@ export class ChangeFeed {
       const changes = this.stations.get(n) ?? []
       this.stations.set(n, [...changes, { change: change as Change, before }])
     }
-    this.timer ??= setTimeout(() => void this.flush(), BATCH_MS)
+    this.schedule()
+  }
+
+  private schedule() {
+    if (this.closed || this.reading || this.next || this.retry) return
+    this.next = setImmediate(() => void this.flush())
+  }
+
+  private get pending() {
+    return this.statuses.size > 0 || this.stations.size > 0 || this.alerts.size > 0
   }
 
   private async flush() {
-    this.timer = undefined
+    this.next = undefined
+    this.retry = undefined
+    this.reading = true
     const { statuses, stations, alerts } = this
     this.statuses = new Set()
     this.stations = new Map()
@@ -112,26 +131,23 @@ export class ChangeFeed {
     try {
       const rules = this.rules()
       const changed: ChangedStation[] = []
-      if (statuses.size) {
-        const rows = await readStations(knex, [...statuses])
-        for (const row of rows) {
-          const station = toStation(row, rules)
+      const ids = [...statuses, ...stations.keys()]
+      const rows = ids.length ? await readStations(knex, ids) : []
+      for (const row of rows) {
+        const station = toStation(row, rules)
+        const changes = stations.get(row.id)
+        if (!changes) {
           this.hub.statusChanged(station)
           changed.push({ row, station })
+          continue
         }
-        statuses.clear()
-      }
-      if (stations.size) {
-        const rows = await readStations(knex, [...stations.keys()])
-        for (const row of rows) {
-          const station = toStation(row, rules)
-          for (const { change, before } of stations.get(row.id)!) {
-            this.hub.stationChanged(station, change, before)
-            changed.push({ row, station, before })
-          }
+        for (const { change, before } of changes) {
+          this.hub.stationChanged(station, change, before)
+          changed.push({ row, station, before })
         }
-        stations.clear()
       }
+      statuses.clear()
+      stations.clear()
       if (changed.length) for (const o of this.observers) o.changed(changed)
       if (alerts.size) {
         // announced even when a restock closed it since: it did open
@@ -149,11 +165,17 @@ export class ChangeFeed {
       for (const id of alerts) this.alerts.add(id)
       for (const [id, changes] of stations)
         this.stations.set(id, [...changes, ...(this.stations.get(id) ?? [])])
-      clearTimeout(this.timer)
-      this.timer = setTimeout(() => void this.flush(), RETRY_MS)
+      if (!this.closed) this.retry = setTimeout(() => void this.flush(), RETRY_MS)
+    } finally {
+      this.reading = false
+      if (this.pending) this.schedule()
     }
   }
 }
 
-const readStations = (knex: Knex, ids: number[]): Promise<StationRow[]> =>
-  selectStations(knex).whereIn('s.id', ids)
+/** One statement whatever the batch's size, so it is prepared once per connection. */
+const readStations = (knex: Knex, ids: number[]) =>
+  queryPrepared<StationRow>(
+    knex,
+    selectStations(knex).whereRaw('s.id = ANY(?::int[])', [pgArray(ids)]),
+  )

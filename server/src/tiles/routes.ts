@@ -2,7 +2,7 @@ import { Router } from 'express'
 import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import type { StatusRules } from '../stations/status.ts'
-import { tileParams } from './schema.ts'
+import { MAX_ZOOM, TILE_NUMBER, tileParams } from './schema.ts'
 import { stationsExtent, tileRenderer } from './queries.ts'
 import { stationsTileJson } from './tilejson.ts'
 import type { TileCache } from './cache.ts'
@@ -24,7 +24,7 @@ export function tileRoutes(knex: Knex, rules: () => StatusRules, cache?: TileCac
     res.setHeader('Cache-Control', 'public, max-age=15')
     res.type('application/vnd.mapbox-vector-tile')
     if (!cache) {
-      res.send((await render(knex, z, x, y, rules())).body)
+      res.send((await render(z, x, y, rules())).body)
       return
     }
     const { tile, hit } = await cache.get(z, x, y, rules())
@@ -35,15 +35,21 @@ export function tileRoutes(knex: Knex, rules: () => StatusRules, cache?: TileCac
   return router
 }
 
-/** A cached tile ahead of Express (http/hot.ts), as the route above answers a hit. */
+/**
+ * A cached tile ahead of Express (http/hot.ts), as the route above answers a hit. Only a
+ * plainly valid tile is looked up here, without zod; anything else (leading zeros, past the
+ * edge of its zoom) goes to Express, which parses it and answers 400.
+ */
 export function tileHotRoute(base: string, cache: TileCache, rules: () => StatusRules): HotRoute {
-  const path = new RegExp(`^${base}/tiles/stations/(\\d+)/(\\d+)/(\\d+)\\.mvt$`)
+  const n = TILE_NUMBER.source.slice(1, -1)
+  const path = new RegExp(`^${base}/tiles/stations/${n}/${n}/${n}\\.mvt$`)
   return {
     label: `${base}/tiles/stations/:z/:x/:y.mvt`,
     match: (p) => path.exec(p)?.slice(1),
-    answer(_query, [z, x, y]) {
-      const t = tileParams.safeParse({ z, x, y })
-      const tile = t.success ? cache.cached(t.data.z, t.data.x, t.data.y, rules()) : undefined
+    answer(_query, params) {
+      const [z, x, y] = params.map(Number) as [number, number, number]
+      if (z > MAX_ZOOM || x >= 2 ** z || y >= 2 ** z) return undefined
+      const tile = cache.cached(z, x, y, rules())
       if (!tile) return undefined
       return {
         type: 'application/vnd.mapbox-vector-tile',

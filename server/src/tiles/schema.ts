@@ -1,17 +1,27 @@
 import { z } from 'zod'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { problemResponses } from '../openapi.ts'
-import { bbox, queryInt } from '../http/params.ts'
+import { bbox } from '../http/params.ts'
 
 /** The zoom levels the tile route serves (the TileJSON says the same). */
 export const MIN_ZOOM = 0
 export const MAX_ZOOM = 22
 
+/** A tile has one URL: digits without leading zeros, so caches never hold a tile twice. */
+export const TILE_NUMBER = /^(0|[1-9][0-9]{0,7})$/
+
+const tileNumber = (max: number) =>
+  z
+    .string()
+    .regex(TILE_NUMBER, 'must be a whole number without leading zeros')
+    .transform(Number)
+    .pipe(z.number().max(max))
+
 export const tileParams = z
   .strictObject({
-    z: queryInt(MIN_ZOOM, MAX_ZOOM),
-    x: queryInt(0, 2 ** MAX_ZOOM),
-    y: queryInt(0, 2 ** MAX_ZOOM),
+    z: tileNumber(MAX_ZOOM),
+    x: tileNumber(2 ** MAX_ZOOM),
+    y: tileNumber(2 ** MAX_ZOOM),
   })
   .refine((t) => t.x < 2 ** t.z && t.y < 2 ** t.z, { message: 'x and y must be below 2^z' })
 

@@ -7,6 +7,7 @@ import type { z } from 'zod'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testApp, testConfig } from '../../../test/app.ts'
 import { stationsTile, stationsTileMvt } from './queries.ts'
+import { OpenSchedules } from './schedules.ts'
 import { tileJson } from './schema.ts'
 
 function lonLatToTile(lon: number, lat: number, z: number) {
@@ -171,6 +172,8 @@ describeEachBackend('station tiles', (db, backend) => {
         }).sort((a, b) => a.id! - b.id!)
       }
       const now = await seedTime(db())
+      // one cache of open schedules across the clock's moves, as a server keeps it
+      const schedules = new OpenSchedules()
       let features = 0
       // now, and later when reports went stale and opening hours turned
       for (const hours of [0, 1.5, 7, 13]) {
@@ -182,7 +185,7 @@ describeEachBackend('station tiles', (db, backend) => {
           for (const s of sample) {
             const { x, y } = lonLatToTile(s.lon, s.lat, z)
             const vt = await stationsTile(knex, z, x, y, rules)
-            const mvt = await stationsTileMvt(knex, z, x, y, rules)
+            const mvt = await stationsTileMvt(knex, z, x, y, rules, schedules)
             const a = decoded(vt.body)
             expect(decoded(mvt.body), `z${z}/${x}/${y} at +${hours} h`).toEqual(a)
             expect(mvt.validUntil, `z${z}/${x}/${y} at +${hours} h`).toBe(vt.validUntil)
@@ -191,6 +194,51 @@ describeEachBackend('station tiles', (db, backend) => {
         }
       }
       expect(features).toBeGreaterThan(1000)
+    },
+  )
+  it.skipIf(backend !== 'postgis')(
+    'ST_AsMVT tiles read the open schedules once, and again when a tile shows one added since',
+    async () => {
+      const knex = db().knex
+      const now = await seedTime(db())
+      const rules = { now, staleAfterMs: testConfig().STALE_AFTER_MINUTES * 60_000 }
+      const [s] = (
+        await knex.raw(
+          `SELECT id, ST_X(location::geometry) AS lon, ST_Y(location::geometry) AS lat
+             FROM stations WHERE state = 'active' ORDER BY id LIMIT 1`,
+        )
+      ).rows as { id: number; lon: number; lat: number }[]
+      const { x, y } = lonLatToTile(s!.lon, s!.lat, 14)
+      const propsOf = (body: Buffer) => {
+        const layer = new VectorTile(new PbfReader(body)).layers.stations!
+        return Array.from({ length: layer.length }, (_, i) => layer.feature(i).properties).find(
+          (p) => p.id === s!.id,
+        )
+      }
+      const reads: string[] = []
+      const heard = (q: { sql: string }) => {
+        if (q.sql.includes('opening_schedules')) reads.push(q.sql)
+      }
+      knex.on('query', heard)
+      try {
+        const schedules = new OpenSchedules()
+        await stationsTileMvt(knex, 14, x, y, rules, schedules)
+        await stationsTileMvt(knex, 14, x, y, rules, schedules)
+        await stationsTileMvt(knex, 14, x + 1, y, rules, schedules)
+        expect(reads).toHaveLength(1)
+        // hours no station had: open around the clock, in a time zone none used
+        for (const timezone of ['Asia/Urumqi', 'Asia/Kashgar']) {
+          await knex('stations').where({ id: s!.id }).update({ opening_hours: '24/7', timezone })
+          const mvt = await stationsTileMvt(knex, 14, x, y, rules, schedules)
+          const vt = await stationsTile(knex, 14, x, y, rules)
+          expect(propsOf(mvt.body)).toMatchObject({ open_now: true })
+          expect(propsOf(mvt.body)).toEqual(propsOf(vt.body))
+          expect(mvt.validUntil).toBe(vt.validUntil)
+        }
+        expect(reads).toHaveLength(3)
+      } finally {
+        knex.off('query', heard)
+      }
     },
   )
 })
