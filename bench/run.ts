@@ -18,6 +18,7 @@ import { coverageScenario } from './scenarios/coverage.ts'
 import { embeddedScenario } from './scenarios/embedded.ts'
 import { scaleScenario } from './scenarios/scale.ts'
 import { historyScenario } from './scenarios/history.ts'
+import { visibilityScenario } from './scenarios/visibility.ts'
 import { runLiveBench } from './live/run.ts'
 
 const USAGE = `Usage: npm run bench -- [options]       (npm run bench:smoke: the CI version)
@@ -157,6 +158,7 @@ async function main(): Promise<number> {
     await run(['B6'], 'embedded', () => embeddedScenario(ctx))
     await run(['B7'], 'scale', () => scaleScenario(ctx))
     await run(['B8'], 'history', () => historyScenario(ctx))
+    await run(['B9'], 'visibility', async () => [await visibilityScenario(ctx)])
   } finally {
     await ctx.close()
   }

@@ -1,10 +1,10 @@
 /** The shapes every scenario (bench/scenarios/*, bench/live/run.ts) shares with the runner. */
 
-export const SCENARIO_IDS = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8'] as const
+export const SCENARIO_IDS = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9'] as const
 export type ScenarioId = (typeof SCENARIO_IDS)[number]
 
 export interface BenchOptions {
-  /** Stations in the main bench database (B1, B2, B3, B5). */
+  /** Stations in the main bench database (B1, B2, B3, B5, B9). */
   stations: number
   /** Tiny sizes and second-long steps: proves the scripts run, judges no budget. */
   smoke: boolean
