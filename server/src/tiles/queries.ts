@@ -24,9 +24,8 @@ const tileSql = prepareStatement(cellsSql + sqlFile('./stations-tile.sql'), [
   'margin',
   'grid',
 ])
-/** The tile query as PostGIS tile servers run it: B3 measures pgbench on this very text. */
-export const MVT_SQL = cellsSql + sqlFile('./stations-tile-mvt.sql')
-const mvtSql = prepareStatement(MVT_SQL, [
+// B3's pgbench runs this same text, read from these files
+const mvtSql = prepareStatement(cellsSql + sqlFile('./stations-tile-mvt.sql'), [
   'z',
   'x',
   'y',
