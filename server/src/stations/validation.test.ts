@@ -93,6 +93,10 @@ describeEachBackend('bad input', (db) => {
     '/api/v1/tiles/stations/23/0/0.mvt',
     '/api/v1/tiles/stations/2/4/0.mvt',
     '/api/v1/tiles/stations/a/0/0.mvt',
+    // one URL per tile: no leading zeros, signs or decimals
+    '/api/v1/tiles/stations/02/1/1.mvt',
+    '/api/v1/tiles/stations/2/+1/1.mvt',
+    '/api/v1/tiles/stations/2/1/1.0.mvt',
   ])('%s → 400', async (url) => {
     expect((await request(app).get(url)).status).toBe(400)
   })
