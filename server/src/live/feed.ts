@@ -35,10 +35,11 @@ export interface FeedObserver {
 /**
  * Live events from the database's commits: each node listens to the change feed and fans what
  * changed out to its own sockets, whoever made the change (this node, another, an import, a
- * script). Notifications carry ids; a batch is re-read in one query per kind, so a burst of
- * reports is a few reads, and an event always carries the committed state. A batch is what
- * arrived by the next turn of the event loop, and whatever arrives while one is being read:
- * no time is spent waiting for more, and one batch is read at a time, so events keep their order.
+ * script). Notifications carry ids; a batch is re-read in one query for its stations and one
+ * for its alerts, so a burst of reports is a few reads, and an event always carries the
+ * committed state. A batch is what arrived by the next turn of the event loop, and whatever
+ * arrives while one is being read: no time is spent waiting for more, and one batch is read
+ * at a time, so events keep their order.
  */
 export class ChangeFeed {
   private statuses = new Set<number>()
