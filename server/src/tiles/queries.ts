@@ -148,7 +148,7 @@ export async function stationsTileMvt(
   rules: StatusRules,
   schedules: OpenSchedules,
 ): Promise<RenderedTile> {
-  const read = async (open: { hours: string[]; zones: string[] }) => {
+  const read = async (open: { hours: string; zones: string }) => {
     const [row] = await mvtSql.run<{
       tile: Buffer
       fresh_at: Date | null

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { isOpenAt } from '../stations/openingHours.ts'
 import { statusesChangeAt } from '../stations/status.ts'
+import { pgArray } from '../db/arrays.ts'
 
 const keyOf = (hours: string, timeZone: string) => `${hours}\n${timeZone}`
 
@@ -12,14 +13,15 @@ const keyOf = (hours: string, timeZone: string) => `${hours}\n${timeZone}`
  */
 export class OpenSchedules {
   private known = new Set<string>()
-  private open = { hours: [] as string[], zones: [] as string[] }
+  /** Array literals, made once per read rather than by the driver per tile. */
+  private open = { hours: '{}', zones: '{}' }
   /** The epoch-ms span in which `open` holds: from the read's clock until the next change. */
   private from = Infinity
   private until = -Infinity
   private reading?: Promise<unknown>
 
-  /** The schedules open at `now`, as unnest() arrays for SQL. */
-  async at(knex: Knex, now: Date): Promise<{ hours: string[]; zones: string[] }> {
+  /** The schedules open at `now`: their hours and time zones as text[] literals for unnest(). */
+  async at(knex: Knex, now: Date): Promise<{ hours: string; zones: string }> {
     if (this.holdsAt(now)) return this.open
     // the tiles asked for meanwhile share one read
     this.reading ??= this.read(knex, now).finally(() => (this.reading = undefined))
@@ -49,7 +51,10 @@ export class OpenSchedules {
       await knex('opening_schedules').select()
     const open = rows.filter((r) => isOpenAt(r.opening_hours, r.timezone, now))
     this.known = new Set(rows.map((r) => keyOf(r.opening_hours, r.timezone)))
-    this.open = { hours: open.map((r) => r.opening_hours), zones: open.map((r) => r.timezone) }
+    this.open = {
+      hours: pgArray(open.map((r) => r.opening_hours)),
+      zones: pgArray(open.map((r) => r.timezone)),
+    }
     this.from = now.getTime()
     this.until = statusesChangeAt(
       now,
