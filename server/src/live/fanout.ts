@@ -78,7 +78,7 @@ export class Fanout {
     /** Keep windows for connection state recovery (on, and no cluster adapter). */
     private readonly keepForRecovery: boolean,
   ) {
-    this.prefix = `42${nsp.name === '/' ? '' : `${nsp.name},`}`
+    this.prefix = `2${nsp.name === '/' ? '' : `${nsp.name},`}`
     if (keepForRecovery) this.replayOnRecovery()
   }
 
