@@ -107,11 +107,9 @@ describeEachBackend('live fan-out coalesces per connection', (db) => {
     await expect.poll(() => got.length, { timeout: 3000 }).toBe(1)
     await sleep(1200)
     expect(got.length).toBe(1)
-    expect(
-      got[0]!
-        .map((s) => [s.id, s.version])
-        .sort((a, b) => a[0]! - b[0]!),
-    ).toEqual([...versions].sort((a, b) => a[0] - b[0]))
+    expect(got[0]!.map((s) => [s.id, s.version]).sort((a, b) => a[0]! - b[0]!)).toEqual(
+      [...versions].sort((a, b) => a[0] - b[0]),
+    )
   })
 
   it('a station in several of a client’s areas comes once per window', async () => {
@@ -179,7 +177,12 @@ describeEachBackend('live fan-out coalesces per connection', (db) => {
     const { lon, lat } = site!
     for (let i = 0; i <= MAX_AREAS; i++) {
       const d = 0.001 * i
-      const ack = await c.subscribe([lon - 0.0005 + d, lat - 0.0005, lon + 0.0005 + d, lat + 0.0005])
+      const ack = await c.subscribe([
+        lon - 0.0005 + d,
+        lat - 0.0005,
+        lon + 0.0005 + d,
+        lat + 0.0005,
+      ])
       expect(ack.ok).toBe(true)
     }
     const socket = server.live.io!.of('/live').sockets.get(c.socket.id!)!
@@ -201,9 +204,9 @@ describeEachBackend('live fan-out coalesces per connection', (db) => {
     expect((await c.subscribe(view)).ok).toBe(true)
     // one window delivered, so the client holds an offset
     await report(sites[0]!, 7)
-    await expect.poll(() => c.statuses.get(sites[0]!.id)?.occupancy, { timeout: 3000 }).toBe(
-      7 % (sites[0]!.capacity + 1),
-    )
+    await expect
+      .poll(() => c.statuses.get(sites[0]!.id)?.occupancy, { timeout: 3000 })
+      .toBe(7 % (sites[0]!.capacity + 1))
     const got = messages(c)
     // The network drops, and the client stays away until the test brings it back.
     c.socket.io.reconnection(false)
