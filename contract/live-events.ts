@@ -42,7 +42,7 @@ export type SupplyLowEvent = z.output<typeof supplyAlert>
 export type SubscribeAck =
   | {
       ok: true
-      /** The room zoom level used: 16 sends each report at once, coarser levels batch. */
+      /** The room zoom level used: 16 (a phone's view) gets the short window, coarser levels the long one. */
       level: number
       rooms: number
       /** false: the area holds too many stations to list; its updates still come (see the tiles). */
@@ -52,12 +52,13 @@ export type SubscribeAck =
   | { ok: false; error: string }
 
 export interface ServerToClientEvents {
-  /** One report, at once: to subscriptions small enough for the finest rooms (a phone's view). */
-  'station:status': (status: StationStatusEvent) => void
   /**
-   * The reports of a short window, newest status per station: to larger subscriptions
-   * (a city on a wall screen), so a burst of reports is one message, not hundreds.
+   * Each client gets at most one message per window (50 ms when it follows only a phone's view,
+   * 200 ms for larger areas) with the newest status of every station that changed inside its
+   * areas: this event when that is one station, else `station:statuses`.
    */
+  'station:status': (status: StationStatusEvent) => void
+  /** Several stations' newest statuses in one message, as `station:status` explains. */
   'station:statuses': (statuses: StationStatusEvent[]) => void
   'station:changed': (event: StationChangedEvent) => void
   'supply:low': (alert: SupplyLowEvent) => void

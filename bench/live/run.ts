@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import http from 'node:http'
 import crypto from 'node:crypto'
 import knexFactory, { type Knex } from 'knex'
@@ -174,40 +175,67 @@ async function fanOut(
   id: string,
   name: string,
   views: Bbox[],
-  opts: { rate: number; seconds: number; p99Budget: number; truthBbox?: Bbox },
+  opts: {
+    rate: number
+    seconds: number
+    p99Budget: number
+    truthBbox?: Bbox
+    /** Client processes the views are split over, so that one process is not the bottleneck. */
+    processes?: number
+  },
 ): Promise<LiveScenario> {
   const { rows: stations } = await ctx.knex.raw(
     `SELECT id, ST_X(location::geometry) AS lon, ST_Y(location::geometry) AS lat, capacity FROM stations
       WHERE state = 'active' AND location::geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326) ORDER BY id`,
     CHANGSHA,
   )
-  const clients = child('clients.ts')
+  const parts = opts.processes ?? 1
+  const children = Array.from({ length: parts }, () => child('clients.ts'))
+  type Reply<T> = Extract<ClientsReply, { type: T }>
+  /** Sends a command to every client process (a function: one per process), with their replies. */
+  const each = <T extends ClientsReply['type']>(
+    cmd: ClientsCommand | ((i: number) => ClientsCommand),
+    type: T,
+  ): Promise<Reply<T>[]> =>
+    Promise.all(
+      children.map((c, i) =>
+        request<Reply<T>>(c, typeof cmd === 'function' ? cmd(i) : cmd, type as Reply<T>['type']),
+      ),
+    )
   try {
     const rssBefore = rssKb(ctx.serverPid)
     const connectStarted = Date.now()
-    const connected = await request<Extract<ClientsReply, { type: 'connected' }>>(
-      clients,
-      { type: 'connect', mode: 'live', url: ctx.url, bboxes: views } satisfies ClientsCommand,
+    const share = Math.ceil(views.length / parts)
+    const connectedAll = await each(
+      (i) => ({
+        type: 'connect',
+        mode: 'live',
+        url: ctx.url,
+        bboxes: views.slice(i * share, (i + 1) * share),
+      }),
       'connected',
     )
+    const connected = {
+      clients: connectedAll.reduce((n, c) => n + c.clients, 0),
+      failed: connectedAll.reduce((n, c) => n + c.failed, 0),
+      snapshotStations: connectedAll.reduce((n, c) => n + c.snapshotStations, 0),
+    }
     const connectSeconds = (Date.now() - connectStarted) / 1000
     const rssAfter = rssKb(ctx.serverPid)
     ctx.log(
-      `  ${id}: ${connected.clients} clients connected in ${connectSeconds.toFixed(1)} s (${connected.failed} failed)`,
+      `  ${id}: ${connected.clients} clients in ${parts} process(es) connected in ${connectSeconds.toFixed(1)} s (${connected.failed} failed)`,
     )
-    clients.send({ type: 'reset' } satisfies ClientsCommand)
-    const clientCpu0 = (
-      await request<Extract<ClientsReply, { type: 'result' }>>(
-        clients,
-        { type: 'collect', reports: [] },
-        'result',
-      )
-    ).cpuMs
+    for (const c of children) c.send({ type: 'reset' } satisfies ClientsCommand)
+    const clientCpu0 = (await each({ type: 'collect', reports: [] }, 'result')).reduce(
+      (ms, r) => ms + r.cpuMs,
+      0,
+    )
     const cpu = startCpu({ serverPid: ctx.serverPid, database: ctx.database })
     const posted = await postReports(ctx, stations, opts.rate, opts.seconds)
     // Let the last batch window and deliveries drain.
     await new Promise((r) => setTimeout(r, 1500))
     const used = cpu.stop()
+    const load = os.loadavg()
     let truth: [number, number][] | undefined
     if (opts.truthBbox) {
       const { rows } = await ctx.knex.raw(
@@ -217,11 +245,19 @@ async function fanOut(
       )
       truth = rows.map((r: { id: number; version: number }) => [r.id, r.version])
     }
-    const result = await request<Extract<ClientsReply, { type: 'result' }>>(
-      clients,
+    const results = await each(
       { type: 'collect', reports: posted.accepted, truth } satisfies ClientsCommand,
       'result',
     )
+    const result = {
+      latenciesMs: results.flatMap((r) => r.latenciesMs),
+      clients: results.reduce((n, r) => n + r.clients, 0),
+      expected: results.reduce((n, r) => n + r.expected, 0),
+      delivered: results.reduce((n, r) => n + r.delivered, 0),
+      converged: results.reduce((n, r) => n + r.converged, 0),
+      messages: results.reduce((n, r) => n + r.messages, 0),
+      cpuMs: results.reduce((n, r) => n + r.cpuMs, 0),
+    }
     const lat = result.latenciesMs.sort((a, b) => a - b)
     const secs = posted.seconds
     const metrics: Record<string, number> = {
@@ -235,11 +271,14 @@ async function fanOut(
       p99_ms: percentile(lat, 0.99),
       messages_per_s: result.messages / secs,
       deliveries_per_s: lat.length / secs,
+      // below 1 when a message carries several stations
+      messages_per_delivery: result.messages / Math.max(1, lat.length),
       server_kb_per_connection: (rssAfter - rssBefore) / Math.max(1, result.clients),
       server_cpu_pct: used.server,
       database_cpu_pct: used.database,
       clients_cpu_pct: ((result.cpuMs - clientCpu0) / 1000 / used.seconds) * 100,
       generator_cpu_pct: used.generator,
+      load_average_1m: load[0]!,
     }
     if (truth) metrics.converged_ratio = result.converged / Math.max(1, result.clients)
     const budgets: LiveScenario['budgets'] = {
@@ -256,7 +295,7 @@ async function fanOut(
     }
   } finally {
     // 5,000 disconnects keep the server busy for a moment: not during the next scenario.
-    await closeChild(clients)
+    await Promise.all(children.map(closeChild))
     await settle(ctx.serverPid)
   }
 }
@@ -320,6 +359,17 @@ async function scenarios(ctx: LiveContext): Promise<LiveScenario[]> {
         seconds,
         p99Budget: 250,
       },
+    ),
+  )
+  const crowd = ctx.smoke ? 100 : 10_000
+  ctx.log('B4d couriers, twice as many')
+  out.push(
+    await fanOut(
+      ctx,
+      'B4d',
+      `couriers: ${crowd} phone views, ${rate} reports/s`,
+      await phoneViews(ctx.knex, crowd),
+      { rate, seconds, p99Budget: 250, processes: 2 },
     ),
   )
   ctx.log('B4b wall screens')

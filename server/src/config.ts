@@ -192,7 +192,18 @@ export const configSchema = z.object({
     .min(10)
     .max(5000)
     .default(200)
-    .describe('Window over which large live subscriptions get one batched message'),
+    .describe(
+      'Window over which a live client following large areas (a wall screen, a wide map) gets one message with what changed in them',
+    ),
+  LIVE_FINE_BATCH_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(5000)
+    .default(50)
+    .describe(
+      'Window over which a live client following only small areas (a phone’s view) gets one message with what changed in them',
+    ),
   LIVE_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
     .number()
     .int()

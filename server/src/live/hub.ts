@@ -28,12 +28,15 @@ import {
   type SupplyLowEvent,
 } from '../../../contract/live-events.ts'
 import { MAX_ROOMS_PER_SOCKET, subscribeArgs, unsubscribeArgs } from './schema.ts'
-import { roomsCovering, roomsOf } from './tiles.ts'
+import { isTileRoom, roomsCovering, roomsOf } from './tiles.ts'
+import { Fanout, withArea, type Area, type Following } from './fanout.ts'
 
 interface SocketData {
   user?: AuthUser
   /** The client's address (through trusted proxies), for per-address limits. */
   address: string
+  /** The areas it follows. */
+  live?: Following
 }
 type LiveNamespace = Namespace<
   ClientToServerEvents,
@@ -60,6 +63,7 @@ export type LiveConfig = Pick<
   Config,
   | 'LIVE_RECOVERY_SECONDS'
   | 'LIVE_BATCH_MS'
+  | 'LIVE_FINE_BATCH_MS'
   | 'LIVE_MAX_CONNECTIONS_PER_ADDRESS'
   | 'LIVE_SUBSCRIBES_PER_MINUTE'
   | 'LIVE_SUBSCRIBES_PER_ADDRESS_PER_MINUTE'
@@ -116,6 +120,7 @@ function unreadBytes(socket: LiveSocket): number {
 export class LiveHub {
   io?: Server<ClientToServerEvents, ServerToClientEvents>
   private nsp?: LiveNamespace
+  private fanout?: Fanout
   private readonly connections = new Map<string, number>()
   private readonly snapshots: LimitFunction
   private readonly subscribesPerSocket: RateLimiterMemory
@@ -170,6 +175,11 @@ export class LiveHub {
     const nsp = this.io.of(LIVE_NAMESPACE) as LiveNamespace
     this.nsp = nsp
     this.withholdPrivateOnRecovery(nsp)
+    this.fanout = new Fanout(
+      nsp as unknown as Namespace,
+      { fine: this.config.LIVE_FINE_BATCH_MS, coarse: this.config.LIVE_BATCH_MS },
+      recoverySeconds > 0 && !this.clustered,
+    )
     nsp.use((socket, next) => {
       const address = proxyaddr(socket.request, this.trusted)
       if ((this.connections.get(address) ?? 0) >= this.config.LIVE_MAX_CONNECTIONS_PER_ADDRESS)
@@ -198,7 +208,7 @@ export class LiveHub {
   }
 
   async close() {
-    clearTimeout(this.flushTimer)
+    this.fanout?.close()
     clearInterval(this.sweepTimer)
     await this.io?.close()
   }
@@ -295,11 +305,16 @@ export class LiveHub {
 
     socket.on('unsubscribe', async (args, ack) => {
       const parsed = unsubscribeArgs.safeParse(args ?? {})
-      const rooms =
-        parsed.success && parsed.data.bbox
-          ? (roomsCovering(parsed.data.bbox)?.rooms ?? [])
-          : this.tileRooms(socket)
-      await Promise.all(rooms.map((r) => socket.leave(r)))
+      if (parsed.success) {
+        const gone = parsed.data.bbox
+        const within = (a: Bbox) =>
+          !!gone && a[0] >= gone[0] && a[1] >= gone[1] && a[2] <= gone[2] && a[3] <= gone[3]
+        const areas = socket.data.live?.areas ?? []
+        await this.follow(
+          socket,
+          gone ? areas.filter((a) => !within(a.bbox)).map((a) => a.bbox) : [],
+        )
+      }
       if (typeof ack === 'function')
         ack({ ok: parsed.success, rooms: this.tileRooms(socket).length })
     })
@@ -327,12 +342,11 @@ export class LiveHub {
     if (!socket.connected) return { ok: false, error: 'disconnected' }
     const covering = roomsCovering(parsed.data.bbox)
     if (!covering) return { ok: false, error: 'bbox too large: zoom in' }
-    if (new Set([...this.tileRooms(socket), ...covering.rooms]).size > MAX_ROOMS_PER_SOCKET) {
-      return { ok: false, error: 'too many subscriptions: unsubscribe first' }
-    }
+    const areas = (socket.data.live?.areas ?? []).map((a) => a.bbox)
     try {
-      // Join before reading, so no update committed after the snapshot's read is missed.
-      await socket.join(covering.rooms)
+      // Follow before reading, so no update committed after the snapshot's read is missed.
+      if (!(await this.follow(socket, withArea(areas, parsed.data.bbox))))
+        return { ok: false, error: 'too many subscriptions: unsubscribe first' }
       const answer = await this.snapshots(() =>
         this.dropIfSlow(socket) ? null : this.snapshot(parsed.data.bbox),
       )
@@ -356,7 +370,28 @@ export class LiveHub {
   }
 
   private tileRooms(socket: LiveSocket) {
-    return [...socket.rooms].filter((r) => r.startsWith('t'))
+    return [...socket.rooms].filter(isTileRoom)
+  }
+
+  /**
+   * Makes these the areas a connection follows, in the tile rooms that cover them (rooms only
+   * find the connections a change may concern; the areas decide). False, changing nothing,
+   * when they would take too many rooms.
+   */
+  private async follow(socket: LiveSocket, bboxes: Bbox[]): Promise<boolean> {
+    const areas: Area[] = []
+    const rooms = new Set<string>()
+    for (const bbox of bboxes) {
+      const covering = roomsCovering(bbox)
+      if (!covering) return false
+      areas.push({ bbox, level: covering.level })
+      for (const r of covering.rooms) rooms.add(r)
+    }
+    if (rooms.size > MAX_ROOMS_PER_SOCKET) return false
+    socket.data.live = { areas }
+    await socket.join([...rooms])
+    await Promise.all(this.tileRooms(socket).map((r) => (rooms.has(r) ? null : socket.leave(r))))
+    return true
   }
 
   /** A larger area than LIVE_SNAPSHOT_MAX_STATIONS is followed without its stations (the map has them in its tiles). */
@@ -374,16 +409,11 @@ export class LiveHub {
   }
 
   /**
-   * A station's committed status, from the change feed: at once to its finest area, batched to
-   * the coarser ones. Each node tells its own sockets (`local`): every node hears the feed.
+   * A station's committed status, from the change feed, coalesced per connection (fanout.ts).
+   * Each node tells its own sockets: every node hears the feed.
    */
   statusChanged(station: Station) {
-    const nsp = this.nsp
-    if (!nsp) return
-    const event = toStatusEvent(station)
-    const [immediate, ...batched] = roomsOf(station.location.lon, station.location.lat)
-    nsp.local.to(immediate!).emit('station:status', event)
-    for (const room of batched) this.batch(room, event)
+    this.fanout?.statusChanged(toStatusEvent(station))
   }
 
   /** New low-stock alerts, from the change feed: to the station's managers and the planners. */
@@ -399,26 +429,6 @@ export class LiveHub {
   /** Changes this node did not hear (its change feed was down): every client reads afresh. */
   resync() {
     this.nsp?.local.emit('resync')
-  }
-
-  private pending = new Map<string, Map<number, StationStatusEvent>>()
-  private flushTimer?: NodeJS.Timeout
-
-  /** Coarse rooms get one message per window with the newest status of each station reported in it. */
-  private batch(room: string, event: StationStatusEvent) {
-    let statuses = this.pending.get(room)
-    if (!statuses) this.pending.set(room, (statuses = new Map()))
-    const known = statuses.get(event.id)
-    if (!known || known.version < event.version) statuses.set(event.id, event)
-    this.flushTimer ??= setTimeout(() => this.flush(), this.config.LIVE_BATCH_MS)
-  }
-
-  private flush() {
-    this.flushTimer = undefined
-    const pending = this.pending
-    this.pending = new Map()
-    for (const [room, statuses] of pending)
-      this.nsp?.local.to(room).emit('station:statuses', [...statuses.values()])
   }
 
   /** A station created, edited or retired, from the change feed; a moved one to both areas. */

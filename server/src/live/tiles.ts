@@ -19,6 +19,9 @@ const clamp = (v: number, n: number) => Math.min(n - 1, Math.max(0, Math.floor(v
 const tileX = (lon: number, z: number) => clamp(tileXAt(lon, z), 2 ** z)
 const tileY = (lat: number, z: number) => clamp(tileYAt(lat, z), 2 ** z)
 
+/** A tile room's name (other rooms are a socket's own, a user's, a session's or a token's). */
+export const isTileRoom = (room: string) => /^t\d+:\d+:\d+$/.test(room)
+
 export const roomAt = (z: RoomLevel, lon: number, lat: number) =>
   `t${z}:${tileX(lon, z)}:${tileY(lat, z)}`
 
