@@ -38,15 +38,16 @@ export function stationReadRoutes(knex: Knex, rules: () => StatusRules, index?: 
     // answer would cost more than it saves.
     const body = index?.ready
       ? await index.nearestAnswer(q, rules())
-      : JSON.stringify({ query: q, results: await findNearest(knex, q, rules()) })
+      : Buffer.from(JSON.stringify({ query: q, results: await findNearest(knex, q, rules()) }))
     res.setHeader('Content-Type', 'application/json; charset=utf-8')
-    res.setHeader('Content-Length', Buffer.byteLength(body))
+    res.setHeader('Content-Length', body.length)
     res.end(body)
   })
 
   router.get('/stations', rejectNul, async (req, res) => {
     const q = parse(bboxQuery, req.query, 'query')
-    res.type('application/geo+json')
+    // as res.json types it: a Buffer sent is not given a charset
+    res.type('application/geo+json; charset=utf-8')
     if (index?.ready) res.send(await index.inBboxAnswer(q, rules()))
     else res.json(await findInBbox(knex, q, rules()))
   })
