@@ -186,7 +186,7 @@ export const configSchema = z.object({
     .max(4096)
     .default(80)
     .describe(
-      "Memory each server process gives the station index's cached JSON of stations, in MiB (100,000 stations take about 65 MiB); answers that need one not cached read it from the database",
+      "Memory each server process gives the station index's cached JSON of stations, in MiB (100,000 stations take about 70 MiB); answers that need one not cached read it from the database",
     ),
   STATION_REQUEST_RATE_LIMIT: z.coerce
     .number()

@@ -22,8 +22,6 @@ const RETRY_MS = 5_000
 const LOAD_PAGE = 20_000
 /** Stations added or moved since the tree was built are scanned; past this many, rebuild. */
 const MAX_LOOSE = 512
-/** Points per leaf of the tree: smaller leaves put fewer far points in the search's queue. */
-const NODE_SIZE = 16
 
 /** The columns below hold the database's CHECKed ranges: counts 0..10000, supply levels 0..100. */
 const NULL_COUNT = -1
@@ -388,7 +386,7 @@ export class StationIndex implements FeedObserver {
 
   private rebuild() {
     const c = this.cols
-    const tree = new KDBush(Math.max(c.size, 1), NODE_SIZE)
+    const tree = new KDBush(Math.max(c.size, 1))
     const treeSlot = new Int32Array(Math.max(c.size, 1)).fill(-1)
     let n = 0
     for (let slot = 0; slot < c.length; slot++) {
