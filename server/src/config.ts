@@ -179,6 +179,15 @@ export const configSchema = z.object({
     .max(1024)
     .default(32)
     .describe('Largest file an import accepts, in MiB (50,000 stations as CSV are about 16 MiB)'),
+  STATION_BODY_CACHE_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(80)
+    .describe(
+      "Memory each server process gives the station index's cached JSON of stations, in MiB (100,000 stations take about 70 MiB); answers that need one not cached read it from the database",
+    ),
   STATION_REQUEST_RATE_LIMIT: z.coerce
     .number()
     .int()

@@ -37,8 +37,11 @@ export async function createServer(opts: {
     limits,
   )
   const feed = new ChangeFeed(db, live, rules, (err, message) => logger?.warn({ err }, message))
-  const stations = new StationIndex(db.knex, (err) =>
-    logger?.warn({ err }, 'loading the station index failed; answering from SQL, retrying'),
+  const stations = new StationIndex(
+    db.knex,
+    (err) =>
+      logger?.warn({ err }, 'loading the station index failed; answering from SQL, retrying'),
+    { bodyCacheBytes: config.STATION_BODY_CACHE_MB * 2 ** 20 },
   )
   feed.observe(stations)
   let draining = false

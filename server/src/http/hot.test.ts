@@ -173,6 +173,50 @@ describeEachBackend('the hot reads ahead of Express', (db) => {
     })
   })
 
+  describe('with an index that keeps no station’s fields', () => {
+    let bare: StationIndex
+    const servers: http.Server[] = []
+    beforeAll(async () => {
+      bare = new StationIndex(db().knex, undefined, { bodyCacheBytes: 1 })
+      await bare.load()
+    })
+    afterAll(async () => {
+      for (const s of servers) await close(s)
+    })
+
+    it('leaves the reads to Express, which reads the fields and answers as from a full cache', async () => {
+      const left: string[] = []
+      const rules = statusRules(30, () => seeded)
+      const alone = await listen(
+        hotFirst(
+          stationHotRoutes('/api/v1', bare, rules),
+          () => [],
+          (req, res) => {
+            left.push(req.url!)
+            res.statusCode = 599
+            res.end()
+          },
+          (err) => {
+            throw err
+          },
+        ),
+      )
+      const config = testConfig({ CORS_PUBLIC_ORIGINS: '*' })
+      const app = (stations: StationIndex) =>
+        listen(testApp(db(), { stations, clock: () => seeded, config }))
+      const [reading, full] = [await app(bare), await app(index)]
+      servers.push(alone, reading, full)
+      for (const path of [nearest, bbox]) {
+        expect((await get(alone, path)).status).toBe(599)
+        const [read, cached] = [await get(reading, path), await get(full, path)]
+        expect(read.status).toBe(200)
+        expect(comparable(read.headers)).toEqual(comparable(cached.headers))
+        expect(read.body.equals(cached.body)).toBe(true)
+      }
+      expect(left).toEqual([nearest, bbox])
+    })
+  })
+
   describe('a cached tile', () => {
     let node: Awaited<ReturnType<typeof startServer>>
     let server: http.Server

@@ -95,7 +95,8 @@ export function selectStations(knex: Knex, mode: 'answer' | 'locking' = 'answer'
   )
 }
 
-export function toStation(row: StationRow, rules: StatusRules): Station & { distance_m?: number } {
+/** A station's fields as answered, all but its derived status (and distance). */
+export function stationFields(row: StationRow): Omit<Station, 'status'> {
   const {
     lon,
     lat,
@@ -112,6 +113,12 @@ export function toStation(row: StationRow, rules: StatusRules): Station & { dist
     location: { lon, lat },
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
+  }
+}
+
+export function toStation(row: StationRow, rules: StatusRules): Station & { distance_m?: number } {
+  return {
+    ...stationFields(row),
     status: deriveStatus(row, rules.now, rules.staleAfterMs),
     ...(row.distance_m !== undefined ? { distance_m: row.distance_m } : {}),
   }

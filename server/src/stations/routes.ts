@@ -37,17 +37,19 @@ export function stationReadRoutes(knex: Knex, rules: () => StatusRules, index?: 
     // No ETag: an answer for one place and moment is rarely asked again, and hashing every
     // answer would cost more than it saves.
     const body = index?.ready
-      ? index.nearestJson(q, rules())
-      : JSON.stringify({ query: q, results: await findNearest(knex, q, rules()) })
+      ? await index.nearestAnswer(q, rules())
+      : Buffer.from(JSON.stringify({ query: q, results: await findNearest(knex, q, rules()) }))
     res.setHeader('Content-Type', 'application/json; charset=utf-8')
-    res.setHeader('Content-Length', Buffer.byteLength(body))
+    res.setHeader('Content-Length', body.length)
     res.end(body)
   })
 
   router.get('/stations', rejectNul, async (req, res) => {
     const q = parse(bboxQuery, req.query, 'query')
-    const page = index?.ready ? index.inBbox(q, rules()) : await findInBbox(knex, q, rules())
-    res.type('application/geo+json').json(page)
+    // as res.json types it: a Buffer sent is not given a charset
+    res.type('application/geo+json; charset=utf-8')
+    if (index?.ready) res.send(await index.inBboxAnswer(q, rules()))
+    else res.json(await findInBbox(knex, q, rules()))
   })
 
   return router
@@ -55,7 +57,9 @@ export function stationReadRoutes(knex: Knex, rules: () => StatusRules, index?: 
 
 /**
  * The same two reads ahead of Express (http/hot.ts) once the index is loaded: the answers and
- * headers these routes give, without Express's routing on the way. `base` is the API's mount path.
+ * headers these routes give, without Express's routing on the way. `base` is the API's mount
+ * path. An answer that needs a station's fields the index no longer caches goes to Express,
+ * whose route reads them.
  */
 export function stationHotRoutes(
   base: string,
@@ -69,8 +73,8 @@ export function stationHotRoutes(
       match: exactly(`${base}/stations/nearest`),
       answer(query) {
         const q = index.ready ? nearestQuery.safeParse(query) : undefined
-        if (!q?.success) return undefined
-        return { type: 'application/json; charset=utf-8', body: index.nearestJson(q.data, rules()) }
+        const body = q?.success ? index.nearestJson(q.data, rules()) : undefined
+        return body === undefined ? undefined : { type: 'application/json; charset=utf-8', body }
       },
     },
     {
@@ -78,8 +82,8 @@ export function stationHotRoutes(
       match: exactly(`${base}/stations`),
       answer(query) {
         const q = index.ready ? bboxQuery.safeParse(query) : undefined
-        if (!q?.success) return undefined
-        const body = JSON.stringify(index.inBbox(q.data, rules()))
+        const body = q?.success ? index.inBboxJson(q.data, rules()) : undefined
+        if (body === undefined) return undefined
         return { type: 'application/geo+json; charset=utf-8', body, etag: 'weak' }
       },
     },
