@@ -33,15 +33,16 @@ export interface SpawnServerSettings extends ServerOptions {
   profileDir?: string
 }
 
+/** The bench databases are never empty: no station indexed yet is an index still loading. */
+async function indexLoaded(url: string): Promise<boolean> {
+  const metrics = await (await fetch(`${url}/metrics`)).text()
+  return /^yizhan_station_index_stations [1-9]\d*$/m.test(metrics)
+}
+
 /**
  * `node --import tsx server/src/index.ts`, what `npm start` runs minus the web build check,
  * started directly so that the pid we measure is the server's (the tsx CLI would add a parent).
  */
-async function indexLoaded(url: string): Promise<boolean> {
-  const metrics = await (await fetch(`${url}/metrics`)).text()
-  return /^yizhan_station_index_stations \d+$/m.test(metrics)
-}
-
 export async function spawnServer(s: SpawnServerSettings): Promise<ServerHandle> {
   const port = await freePort()
   const logFile = path.join(s.logDir, `server-${s.label}-${port}.log`)

@@ -118,6 +118,7 @@ export function createApp(deps: AppDeps): App {
     knex,
     liveConnections: () => live.connectionCount,
     indexedStations: () => (deps.stations?.ready ? deps.stations.size : undefined),
+    indexBytes: () => (deps.stations?.ready ? deps.stations.memory() : undefined),
     tileCache: () => tileCache?.stats(),
   })
   if (deps.feed && config.TILE_CACHE_MB > 0) {

@@ -17,6 +17,8 @@ export interface MetricSources {
   liveConnections(): number
   /** Stations in this node's index; undefined while it loads (or without one). */
   indexedStations(): number | undefined
+  /** The bytes that index holds, by part (see StationIndex.memory); undefined as above. */
+  indexBytes(): { search: number; bodies: number } | undefined
   /** The tile cache's contents, when there is one. */
   tileCache?(): { tiles: number; bytes: number } | undefined
 }
@@ -29,6 +31,7 @@ export function createMetrics({
   knex,
   liveConnections,
   indexedStations,
+  indexBytes,
   tileCache,
 }: MetricSources) {
   const registry = new client.Registry()
@@ -53,12 +56,25 @@ export function createMetrics({
   })
   new client.Gauge({
     name: 'yizhan_station_index_stations',
-    help: 'Stations in the in-memory index of this node (absent until it has loaded)',
+    help: 'Stations in the in-memory index of this node (0 until it has loaded)',
     registers: [registry],
     collect() {
-      const n = indexedStations()
-      if (n === undefined) this.reset()
-      else this.set(n)
+      this.set(indexedStations() ?? 0)
+    },
+  })
+  new client.Gauge({
+    name: 'yizhan_station_index_bytes',
+    help:
+      'Bytes the station index holds: search (columns and tree, growing with the stations) ' +
+      'and bodies (cached station JSON, bounded by STATION_BODY_CACHE_MB); absent until it has loaded',
+    labelNames: ['part'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      const bytes = indexBytes()
+      if (!bytes) return
+      this.set({ part: 'search' }, bytes.search)
+      this.set({ part: 'bodies' }, bytes.bodies)
     },
   })
   new client.Gauge({

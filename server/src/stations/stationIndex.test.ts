@@ -183,9 +183,18 @@ describeEachBackend('the station index on every node', (db) => {
     const { rows } = await db().knex.raw(
       "SELECT count(*)::int AS n FROM stations WHERE state <> 'retired'",
     )
-    expect((await request(a.url).get('/metrics')).text).toContain(
-      `yizhan_station_index_stations ${rows[0].n}\n`,
-    )
+    const metrics = (await request(a.url).get('/metrics')).text
+    expect(metrics).toContain(`yizhan_station_index_stations ${rows[0].n}\n`)
+    // the searches' columns and tree take tens of bytes a station; the cached JSON more
+    const bytes = (part: string) =>
+      Number(
+        new RegExp(`^yizhan_station_index_bytes\\{part="${part}"\\} (\\d+)$`, 'm').exec(
+          metrics,
+        )?.[1],
+      )
+    expect(bytes('search') / rows[0].n).toBeGreaterThan(40)
+    expect(bytes('search') / rows[0].n).toBeLessThan(1000)
+    expect(bytes('bodies')).toBeGreaterThan(rows[0].n * 100)
     const manager = await signIn(a.server as never, 'manager001')
     const station = (await request(a.url).get('/api/v1/auth/me').set('Cookie', manager)).body
       .station_ids[0] as number

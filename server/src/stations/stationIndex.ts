@@ -154,6 +154,15 @@ class Columns {
     return this.length - this.free.length
   }
 
+  /** The bytes its arrays take. */
+  get bytes() {
+    const arrays: ArrayBufferView[] = [this.slotOf, this.id, this.lon, this.lat, this.amenities]
+    arrays.push(this.state, this.capacity, this.chargingPoints, this.occupancy, this.inUse)
+    arrays.push(this.reportedAt, this.version, this.schedule, this.level, this.threshold)
+    arrays.push(this.inStock, this.inTree, this.gen)
+    return arrays.reduce((n, a) => n + a.byteLength, 0)
+  }
+
   /** Room for this many stations with ids up to maxId, so a load grows nothing by half again. */
   reserve(stations: number, maxId: number) {
     this.resize(stations + 1024)
@@ -258,6 +267,18 @@ export class StationIndex implements FeedObserver {
 
   get size() {
     return this.cols.size
+  }
+
+  /**
+   * Bytes held: `search`, what the searches read (columns, tree, schedules), which grows with
+   * the stations; `bodies`, the stations' cached JSON, bounded by bodyCacheBytes.
+   */
+  memory(): { search: number; bodies: number } {
+    const s = this.schedules
+    let schedules = s.open.byteLength * 2 + s.stamp.byteLength * 2
+    for (let k = 0; k < s.hours.length; k++) schedules += s.hours[k]!.length + s.zones[k]!.length
+    const tree = (this.tree?.data.byteLength ?? 0) + this.treeSlot.byteLength
+    return { search: this.cols.bytes + tree + schedules, bodies: this.bodies.calculatedSize }
   }
 
   private newBodies() {
