@@ -144,15 +144,16 @@ async function compareTiles(
         x: String(t.x),
         y: String(t.y),
       }
-      const { rows } = await c.query<{ tile: Buffer }>(
+      const { rows } = await c.query<{ tile: string }>(
         native,
         names.map((n) => values[n]),
       )
+      const sql = Buffer.from(rows[0]!.tile, 'base64')
       const res = await fetch(apiUrl + tilePath(t))
       const api = new Uint8Array(await res.arrayBuffer())
-      if (featureCount(api) === featureCount(rows[0]!.tile)) same++
+      if (featureCount(api) === featureCount(sql)) same++
       apiBytes += api.length
-      sqlBytes += rows[0]!.tile.length
+      sqlBytes += sql.length
     }
     return { same, apiBytes: apiBytes / tiles.length, sqlBytes: sqlBytes / tiles.length }
   })

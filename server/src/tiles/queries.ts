@@ -150,7 +150,8 @@ export async function stationsTileMvt(
 ): Promise<RenderedTile> {
   const read = async (open: { hours: string; zones: string }) => {
     const [row] = await mvtSql.run<{
-      tile: Buffer
+      /** base64 */
+      tile: string
       fresh_at: Date | null
       schedules: string[] | null
     }>(knex, {
@@ -171,7 +172,7 @@ export async function stationsTileMvt(
   // the oldest of the fresh reports turns stale first
   const shown = (row.schedules ?? []).map((s) => s.split('\n') as [string, string])
   const validUntil = statusesChangeAt(rules.now, rules.staleAfterMs, row.fresh_at, shown)
-  return { body: row.tile, validUntil }
+  return { body: Buffer.from(row.tile, 'base64'), validUntil }
 }
 
 export type TileRenderer = (

@@ -4,7 +4,8 @@
 -- worked out here from the schedules open now (open_hours, open_zones, as the server judges
 -- them) and stale_before, as deriveStatus would; low supplies in the order of the jsonb the
 -- other query reads them from (by length, then bytes). Beside the tile, what the clock can change
--- in it: the oldest report still fresh, and the schedules of its active stations.
+-- in it: the oldest report still fresh, and the schedules of its active stations. The tile
+-- comes as base64, which node decodes in a fraction of the time bytea's hex text takes.
 ,
 features AS (
   SELECT ST_MakePoint(c.px, c.py) AS geom,
@@ -35,7 +36,7 @@ features AS (
            st.reported_at IS NULL OR st.reported_at < :stale_before::timestamptz AS stale
   ) d
 )
-SELECT (SELECT ST_AsMVT(t, 'stations', 4096, 'geom', 'fid')
+SELECT (SELECT encode(ST_AsMVT(t, 'stations', 4096, 'geom', 'fid'), 'base64')
           FROM (SELECT geom, id AS fid, id, code, name, availability, stale, open_now, capacity,
                        occupancy, available_spaces, charging_points, charging_points_in_use,
                        amenities, low_supplies, version, point_count
