@@ -170,6 +170,10 @@ function post(url: string, body: string, agent: http.Agent, headers: Record<stri
   })
 }
 
+/** A field added up over the client processes' replies. */
+const sum = <R, K extends keyof R>(replies: R[], key: K) =>
+  replies.reduce((n, r) => n + Number(r[key]), 0)
+
 async function fanOut(
   ctx: LiveContext,
   id: string,
@@ -216,9 +220,9 @@ async function fanOut(
       'connected',
     )
     const connected = {
-      clients: connectedAll.reduce((n, c) => n + c.clients, 0),
-      failed: connectedAll.reduce((n, c) => n + c.failed, 0),
-      snapshotStations: connectedAll.reduce((n, c) => n + c.snapshotStations, 0),
+      clients: sum(connectedAll, 'clients'),
+      failed: sum(connectedAll, 'failed'),
+      snapshotStations: sum(connectedAll, 'snapshotStations'),
     }
     const connectSeconds = (Date.now() - connectStarted) / 1000
     const rssAfter = rssKb(ctx.serverPid)
@@ -226,10 +230,7 @@ async function fanOut(
       `  ${id}: ${connected.clients} clients in ${parts} process(es) connected in ${connectSeconds.toFixed(1)} s (${connected.failed} failed)`,
     )
     for (const c of children) c.send({ type: 'reset' } satisfies ClientsCommand)
-    const clientCpu0 = (await each({ type: 'collect', reports: [] }, 'result')).reduce(
-      (ms, r) => ms + r.cpuMs,
-      0,
-    )
+    const clientCpu0 = sum(await each({ type: 'collect', reports: [] }, 'result'), 'cpuMs')
     const cpu = startCpu({ serverPid: ctx.serverPid, database: ctx.database })
     const posted = await postReports(ctx, stations, opts.rate, opts.seconds)
     // Let the last batch window and deliveries drain.
@@ -251,12 +252,12 @@ async function fanOut(
     )
     const result = {
       latenciesMs: results.flatMap((r) => r.latenciesMs),
-      clients: results.reduce((n, r) => n + r.clients, 0),
-      expected: results.reduce((n, r) => n + r.expected, 0),
-      delivered: results.reduce((n, r) => n + r.delivered, 0),
-      converged: results.reduce((n, r) => n + r.converged, 0),
-      messages: results.reduce((n, r) => n + r.messages, 0),
-      cpuMs: results.reduce((n, r) => n + r.cpuMs, 0),
+      clients: sum(results, 'clients'),
+      expected: sum(results, 'expected'),
+      delivered: sum(results, 'delivered'),
+      converged: sum(results, 'converged'),
+      messages: sum(results, 'messages'),
+      cpuMs: sum(results, 'cpuMs'),
     }
     const lat = result.latenciesMs.sort((a, b) => a - b)
     const secs = posted.seconds
