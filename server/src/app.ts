@@ -121,8 +121,8 @@ export function createApp(deps: AppDeps): App {
     indexBytes: () => (deps.stations?.ready ? deps.stations.memory() : undefined),
     tileCache: () => tileCache?.stats(),
   })
+  const render = tileRenderer(knex)
   if (deps.feed && config.TILE_CACHE_MB > 0) {
-    const render = tileRenderer(knex)
     tileCache = new TileCache(config.TILE_CACHE_MB * 2 ** 20, render, deps.feed, metrics.tileCache)
   }
 
@@ -166,7 +166,7 @@ export function createApp(deps: AppDeps): App {
   const api = express.Router()
   // Public and the most asked for: before the session lookup a signed-in page would cost each.
   api.use(stationReadRoutes(knex, rules, deps.stations))
-  api.use(tileRoutes(knex, rules, tileCache))
+  api.use(tileRoutes(knex, rules, render, tileCache))
   api.use(authenticate(knex))
   api.use(
     sameOriginWrites(
@@ -223,7 +223,7 @@ export function createApp(deps: AppDeps): App {
   // The same middleware in the same order, but none of the routing.
   const hot = [
     ...(deps.stations ? stationHotRoutes('/api/v1', deps.stations, rules) : []),
-    ...(tileCache ? [tileHotRoute('/api/v1', tileCache, rules)] : []),
+    tileHotRoute('/api/v1', rules, render, tileCache),
   ]
   return hotFirst(
     hot,

@@ -60,51 +60,53 @@ interface ErrorLike {
   code?: string
 }
 
+/** What an error is to the client: its problem. Ours and the database's are logged. */
+export function problemOf(err: unknown, log: (err: unknown) => void): HttpError {
+  if (err instanceof HttpError) return err
+  if (isClientError(err)) {
+    // body-parser and friends: malformed JSON (400), payload too large (413), bad charset (415)
+    const e = err as ErrorLike
+    const status = e.status ?? e.statusCode ?? 400
+    return new HttpError(status, STATUS_CODES[status] ?? 'Bad Request', e.message)
+  }
+  if (isDatabaseUnavailable(err)) {
+    log(err)
+    return new HttpError(
+      503,
+      'Service Unavailable',
+      'The database is unreachable; try again shortly',
+      undefined,
+      { 'Retry-After': '5' },
+    )
+  }
+  if ((err as ErrorLike)?.code === '57014')
+    return new HttpError(503, 'Service Unavailable', 'The query took too long and was cancelled')
+  log(err)
+  return new HttpError(500, 'Internal Server Error', 'Something went wrong on our side')
+}
+
+/** The problem's RFC 9457 body; `instance` is the URL of the request it is about. */
+export function problemBody(problem: HttpError, instance: string) {
+  return {
+    type: typeFor(problem.status),
+    title: problem.title,
+    status: problem.status,
+    ...(problem.detail ? { detail: problem.detail } : {}),
+    // Which request this problem is about, for a report to an operator.
+    instance,
+    ...(problem.errors ? { errors: problem.errors } : {}),
+  }
+}
+
 export function errorHandler(log: (err: unknown) => void): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    let problem: HttpError
-    if (err instanceof HttpError) {
-      problem = err
-    } else if (isClientError(err)) {
-      // body-parser and friends: malformed JSON (400), payload too large (413), bad charset (415)
-      const e = err as ErrorLike
-      const status = e.status ?? e.statusCode ?? 400
-      problem = new HttpError(status, STATUS_CODES[status] ?? 'Bad Request', e.message)
-    } else if (isDatabaseUnavailable(err)) {
-      log(err)
-      problem = new HttpError(
-        503,
-        'Service Unavailable',
-        'The database is unreachable; try again shortly',
-        undefined,
-        {
-          'Retry-After': '5',
-        },
-      )
-    } else if ((err as ErrorLike)?.code === '57014') {
-      problem = new HttpError(
-        503,
-        'Service Unavailable',
-        'The query took too long and was cancelled',
-      )
-    } else {
-      log(err)
-      problem = new HttpError(500, 'Internal Server Error', 'Something went wrong on our side')
-    }
+    const problem = problemOf(err, log)
     if (res.headersSent) return
     for (const [k, v] of Object.entries(problem.headers ?? {})) res.setHeader(k, v)
     res
       .status(problem.status)
       .type('application/problem+json')
-      .json({
-        type: typeFor(problem.status),
-        title: problem.title,
-        status: problem.status,
-        ...(problem.detail ? { detail: problem.detail } : {}),
-        // Which request this problem is about (RFC 9457), for a report to an operator.
-        instance: req.originalUrl,
-        ...(problem.errors ? { errors: problem.errors } : {}),
-      })
+      .json(problemBody(problem, req.originalUrl))
   }
 }
 

@@ -184,7 +184,7 @@ describeEachBackend('the hot reads ahead of Express', (db) => {
       for (const s of servers) await close(s)
     })
 
-    it('leaves the reads to Express, which reads the fields and answers as from a full cache', async () => {
+    it('reads the fields itself, ahead of Express, and answers as from a full cache', async () => {
       const left: string[] = []
       const rules = statusRules(30, () => seeded)
       const alone = await listen(
@@ -207,13 +207,61 @@ describeEachBackend('the hot reads ahead of Express', (db) => {
       const [reading, full] = [await app(bare), await app(index)]
       servers.push(alone, reading, full)
       for (const path of [nearest, bbox]) {
-        expect((await get(alone, path)).status).toBe(599)
-        const [read, cached] = [await get(reading, path), await get(full, path)]
+        const [first, read, cached] = [
+          await get(alone, path),
+          await get(reading, path),
+          await get(full, path),
+        ]
+        expect(first.status).toBe(200)
+        // as the full index answers under the same rules
+        expect(first.body.equals((await get(hot, path)).body)).toBe(true)
         expect(read.status).toBe(200)
         expect(comparable(read.headers)).toEqual(comparable(cached.headers))
         expect(read.body.equals(cached.body)).toBe(true)
       }
-      expect(left).toEqual([nearest, bbox])
+      expect(left).toEqual([])
+    })
+  })
+
+  describe('an answer that fails after the middleware', () => {
+    let server: http.Server
+    const logged: unknown[] = []
+    // what node-postgres throws when the database refuses connections
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    })
+    beforeAll(async () => {
+      const express = testApp(db())
+      server = await listen(
+        hotFirst(
+          [
+            {
+              label: '/api/v1/failing',
+              match: (p) => (p === '/api/v1/failing' ? [] : undefined),
+              answer: () => Promise.reject(refused),
+            },
+          ],
+          () => [],
+          express,
+          (err) => logged.push(err),
+        ),
+      )
+    })
+    afterAll(() => close(server))
+
+    it('is answered as the error handler answers it: 503 problem+json with Retry-After', async () => {
+      const res = await get(server, '/api/v1/failing?x=1')
+      expect(res.status).toBe(503)
+      expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8')
+      expect(res.headers['retry-after']).toBe('5')
+      expect(JSON.parse(res.body.toString())).toEqual({
+        type: 'https://yizhan.dev/problems/503',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'The database is unreachable; try again shortly',
+        instance: '/api/v1/failing?x=1',
+      })
+      expect(logged).toEqual([refused])
     })
   })
 
@@ -241,6 +289,22 @@ describeEachBackend('the hot reads ahead of Express', (db) => {
       const againSlow = await get(server, `${tile}/`, { 'if-none-match': fast.headers.etag! })
       expect(again.status).toBe(304)
       expect(comparable(again.headers)).toEqual(comparable(againSlow.headers))
+    })
+
+    it('is rendered ahead of Express, as the route renders it, by an app with no tile cache', async () => {
+      const uncached = await listen(testApp(db(), { clock: () => seeded }))
+      try {
+        const fast = await get(uncached, tile)
+        const slow = await get(uncached, `${tile}/`)
+        expect(fast.status).toBe(200)
+        expect(fast.headers['x-cache']).toBeUndefined()
+        expect(comparable(fast.headers)).toEqual(comparable(slow.headers))
+        expect(fast.body.equals(slow.body)).toBe(true)
+        const again = await get(uncached, tile, { 'if-none-match': fast.headers.etag! })
+        expect(again.status).toBe(304)
+      } finally {
+        await close(uncached)
+      }
     })
 
     it('leaves an invalid tile to Express, which answers 400 even when the tile it names is cached', async () => {

@@ -3,6 +3,7 @@ import querystring, { type ParsedUrlQuery } from 'node:querystring'
 import etag from 'etag'
 import fresh from 'fresh'
 import { nulPath } from './guards.ts'
+import { problemBody, problemOf } from '../errors.ts'
 
 /** Connect-style middleware, as helmet, compression, cors and pino-http are. */
 export type Middleware = (
@@ -26,15 +27,28 @@ export interface HotRoute {
   label: string
   /** The path's parameters, or undefined when it is not this route's. */
   match(path: string): string[] | undefined
-  /** The answer, or undefined for Express to give (invalid input, an index not loaded yet). */
-  answer(query: ParsedUrlQuery, params: string[]): HotAnswer | undefined
+  /**
+   * The answer, or undefined for Express to give (invalid input, an index not loaded yet). One
+   * that must wait (for the database) is a promise: once taken here, its errors are answered
+   * here too, as Express's error handler would.
+   */
+  answer(query: ParsedUrlQuery, params: string[]): HotAnswer | Promise<HotAnswer> | undefined
+}
+
+/** A route's answer made from its body, at once or once the body is ready. */
+export function answered<T>(
+  body: T | Promise<T>,
+  answer: (body: T) => HotAnswer,
+): HotAnswer | Promise<HotAnswer> {
+  return body instanceof Promise ? body.then(answer) : answer(body)
 }
 
 /**
  * The couriers' hottest reads, answered ahead of Express's routing: the same middleware the app
  * runs (security headers, request log, metrics, compression, CORS) and then the answer.
- * Anything a hot route does not answer, and every other request, goes to Express, which also
- * gives every error: invalid input is left to it before anything runs here.
+ * Anything a hot route does not answer, and every other request, goes to Express: invalid
+ * input is left to it before anything runs here. An answer that fails later (the database) is
+ * answered here as Express's error handler would.
  */
 export function hotFirst(
   routes: HotRoute[],
@@ -51,17 +65,23 @@ export function hotFirst(
       return
     }
     const middleware = chains.get(found.route)!
+    const { answer } = found
+    // handled once the middleware has run; until then not an unhandled rejection
+    if (answer instanceof Promise) answer.catch(() => {})
     let i = 0
     const next = (err?: unknown) => {
       if (err) {
-        log(err)
-        res.statusCode = 500
-        res.end()
+        sendProblem(req, res, err, log)
         return
       }
       const step = middleware[i++]
       if (step) step(req, res, next)
-      else send(req, res, found.answer)
+      else if (answer instanceof Promise)
+        answer.then(
+          (a) => send(req, res, a),
+          (e: unknown) => sendProblem(req, res, e, log),
+        )
+      else send(req, res, answer)
     }
     next()
   }
@@ -80,6 +100,23 @@ function answerFor(routes: HotRoute[], url: string) {
     return answer && { route, answer }
   }
   return undefined
+}
+
+/** As the app's error handler answers an error. */
+function sendProblem(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  err: unknown,
+  log: (err: unknown) => void,
+) {
+  const problem = problemOf(err, log)
+  if (res.headersSent) return
+  res.statusCode = problem.status
+  send(req, res, {
+    type: 'application/problem+json; charset=utf-8',
+    body: JSON.stringify(problemBody(problem, req.url!)),
+    headers: problem.headers,
+  })
 }
 
 /** As Express's res.send writes a body: its length, the ETag, 304 when the client's copy is fresh. */

@@ -23,7 +23,7 @@ import { createStationAs, updateStationAs } from './service.ts'
 import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
 import type { StationIndex } from './stationIndex.ts'
-import type { HotRoute } from '../http/hot.ts'
+import { answered, type HotRoute } from '../http/hot.ts'
 
 /**
  * The couriers' hot reads: public, so they are mounted before the API's sign-in and body
@@ -58,8 +58,7 @@ export function stationReadRoutes(knex: Knex, rules: () => StatusRules, index?: 
 /**
  * The same two reads ahead of Express (http/hot.ts) once the index is loaded: the answers and
  * headers these routes give, without Express's routing on the way. `base` is the API's mount
- * path. An answer that needs a station's fields the index no longer caches goes to Express,
- * whose route reads them.
+ * path. An answer that needs stations' fields the index no longer caches waits for them here.
  */
 export function stationHotRoutes(
   base: string,
@@ -73,8 +72,11 @@ export function stationHotRoutes(
       match: exactly(`${base}/stations/nearest`),
       answer(query) {
         const q = index.ready ? nearestQuery.safeParse(query) : undefined
-        const body = q?.success ? index.nearestJson(q.data, rules()) : undefined
-        return body === undefined ? undefined : { type: 'application/json; charset=utf-8', body }
+        if (!q?.success) return undefined
+        return answered(index.nearestAnswer(q.data, rules()), (body) => ({
+          type: 'application/json; charset=utf-8',
+          body,
+        }))
       },
     },
     {
@@ -82,9 +84,12 @@ export function stationHotRoutes(
       match: exactly(`${base}/stations`),
       answer(query) {
         const q = index.ready ? bboxQuery.safeParse(query) : undefined
-        const body = q?.success ? index.inBboxJson(q.data, rules()) : undefined
-        if (body === undefined) return undefined
-        return { type: 'application/geo+json; charset=utf-8', body, etag: 'weak' }
+        if (!q?.success) return undefined
+        return answered(index.inBboxAnswer(q.data, rules()), (body) => ({
+          type: 'application/geo+json; charset=utf-8',
+          body,
+          etag: 'weak',
+        }))
       },
     },
   ]

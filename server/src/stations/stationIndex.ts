@@ -568,19 +568,11 @@ export class StationIndex implements FeedObserver {
   }
 
   /**
-   * The nearest answer's JSON as `res.json({ query, results })` would write it, or undefined
-   * when a station's fields are not in the cache (nearestAnswer reads them).
+   * The nearest answer's JSON as `res.json({ query, results })` would write it; a promise when
+   * it must read the fields of stations the cache no longer holds.
    */
-  nearestJson(q: NearestQuery, rules: StatusRules): Buffer | undefined {
+  nearestAnswer(q: NearestQuery, rules: StatusRules): Buffer | Promise<Buffer> {
     return this.compose(this.nearestParts(q, rules), `{"query":${JSON.stringify(q)},"results":[`)
-  }
-
-  /** The nearest answer's JSON, reading the fields of stations not in the cache. */
-  nearestAnswer(q: NearestQuery, rules: StatusRules): Promise<Buffer> {
-    return this.composeReading(
-      this.nearestParts(q, rules),
-      `{"query":${JSON.stringify(q)},"results":[`,
-    )
   }
 
   /** The nearest stations as findNearest gives them. */
@@ -624,16 +616,10 @@ export class StationIndex implements FeedObserver {
     return { parts, after: `],"next_cursor":${JSON.stringify(nextCursor)}}` }
   }
 
-  /** The bbox page's JSON as findInBbox's page is written, or undefined as for nearestJson. */
-  inBboxJson(q: BboxQuery, rules: StatusRules): Buffer | undefined {
+  /** The bbox page's JSON as findInBbox's page is written; a promise as for nearestAnswer. */
+  inBboxAnswer(q: BboxQuery, rules: StatusRules): Buffer | Promise<Buffer> {
     const { parts, after } = this.bboxParts(q, rules)
     return this.compose(parts, '{"type":"FeatureCollection","features":[', after)
-  }
-
-  /** The bbox page's JSON, reading the fields of stations not in the cache. */
-  inBboxAnswer(q: BboxQuery, rules: StatusRules): Promise<Buffer> {
-    const { parts, after } = this.bboxParts(q, rules)
-    return this.composeReading(parts, '{"type":"FeatureCollection","features":[', after)
   }
 
   /** A page of the stations inside a bbox, as findInBbox gives it. */
@@ -642,18 +628,18 @@ export class StationIndex implements FeedObserver {
   }
 
   /** The answer's bytes; the parts around the bodies are ASCII, so they are their own UTF-8. */
-  private compose(parts: Part[], before: string, after = ']}'): Buffer | undefined {
+  private compose(parts: Part[], before: string, after = ']}'): Buffer | Promise<Buffer> {
     let json = before
     for (let k = 0; k < parts.length; k++) {
       const part = parts[k]!
       const body = this.bodies.get(part.id)
-      if (body === undefined) return undefined
+      if (body === undefined) return this.composeReading(parts, before, after)
       json += (k ? ',' : '') + part.head + body + part.tail
     }
     return Buffer.from(json + after, 'latin1')
   }
 
-  private async composeReading(parts: Part[], before: string, after = ']}'): Promise<Buffer> {
+  private async composeReading(parts: Part[], before: string, after: string): Promise<Buffer> {
     const bodies = parts.map((p) => this.bodies.get(p.id))
     const missing = parts.filter((_, k) => bodies[k] === undefined)
     if (missing.length) {

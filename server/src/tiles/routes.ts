@@ -3,14 +3,18 @@ import type { Knex } from 'knex'
 import { parse } from '../errors.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { MAX_ZOOM, TILE_NUMBER, tileParams } from './schema.ts'
-import { stationsExtent, tileRenderer } from './queries.ts'
+import { stationsExtent, type TileRenderer } from './queries.ts'
 import { stationsTileJson } from './tilejson.ts'
-import type { TileCache } from './cache.ts'
-import type { HotRoute } from '../http/hot.ts'
+import type { CachedTile, TileCache } from './cache.ts'
+import type { HotAnswer, HotRoute } from '../http/hot.ts'
 
-export function tileRoutes(knex: Knex, rules: () => StatusRules, cache?: TileCache) {
+export function tileRoutes(
+  knex: Knex,
+  rules: () => StatusRules,
+  render: TileRenderer,
+  cache?: TileCache,
+) {
   const router = Router()
-  const render = tileRenderer(knex)
   router.get('/tiles/stations.json', async (req, res) => {
     // Absolute, as TileJSON readers outside the browser need it; the proxy's scheme and host.
     const url = `${req.protocol}://${req.get('host')}${req.baseUrl}/tiles/stations/{z}/{x}/{y}.mvt`
@@ -36,27 +40,44 @@ export function tileRoutes(knex: Knex, rules: () => StatusRules, cache?: TileCac
 }
 
 /**
- * A cached tile ahead of Express (http/hot.ts), as the route above answers a hit. Only a
- * plainly valid tile is looked up here, without zod; anything else (leading zeros, past the
- * edge of its zoom) goes to Express, which parses it and answers 400.
+ * A tile ahead of Express (http/hot.ts), as the route above answers it: at once from the
+ * cache, or once rendered. Only a plainly valid tile is answered here, without zod; anything
+ * else (leading zeros, past the edge of its zoom) goes to Express, which parses it and
+ * answers 400.
  */
-export function tileHotRoute(base: string, cache: TileCache, rules: () => StatusRules): HotRoute {
+export function tileHotRoute(
+  base: string,
+  rules: () => StatusRules,
+  render: TileRenderer,
+  cache?: TileCache,
+): HotRoute {
   const n = TILE_NUMBER.source.slice(1, -1)
   const path = new RegExp(`^${base}/tiles/stations/${n}/${n}/${n}\\.mvt$`)
+  const type = 'application/vnd.mapbox-vector-tile'
+  const maxAge = { 'Cache-Control': 'public, max-age=15' }
+  const fromCache = (tile: CachedTile, hit: boolean): HotAnswer => ({
+    type,
+    body: tile.body,
+    etag: tile.etag,
+    headers: { ...maxAge, 'X-Cache': hit ? 'hit' : 'miss' },
+  })
   return {
     label: `${base}/tiles/stations/:z/:x/:y.mvt`,
     match: (p) => path.exec(p)?.slice(1),
     answer(_query, params) {
       const [z, x, y] = params.map(Number) as [number, number, number]
       if (z > MAX_ZOOM || x >= 2 ** z || y >= 2 ** z) return undefined
-      const tile = cache.cached(z, x, y, rules())
-      if (!tile) return undefined
-      return {
-        type: 'application/vnd.mapbox-vector-tile',
-        body: tile.body,
-        etag: tile.etag,
-        headers: { 'Cache-Control': 'public, max-age=15', 'X-Cache': 'hit' },
-      }
+      const now = rules()
+      if (!cache)
+        return render(z, x, y, now).then((t) => ({
+          type,
+          body: t.body,
+          etag: 'weak',
+          headers: maxAge,
+        }))
+      const tile = cache.cached(z, x, y, now)
+      if (tile) return fromCache(tile, true)
+      return cache.get(z, x, y, now).then((found) => fromCache(found.tile, found.hit))
     },
   }
 }
