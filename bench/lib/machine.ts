@@ -45,7 +45,8 @@ export async function describeMachine(adminUrl: string) {
     /** open_now depends on the hour: B2's selectivity does too. */
     startedAt: new Date().toISOString(),
     timeZoneOfStations: 'Asia/Shanghai',
-    serverDir: SERVER_DIR,
+    /** The server measured, from this checkout (BENCH_SERVER_DIR: another one's): no machine's path. */
+    serverDir: path.relative(ROOT, SERVER_DIR) || '.',
     layout:
       'load generator and server are separate processes on the same cores as PostgreSQL; ' +
       'every step reports the CPU each used',
