@@ -273,12 +273,13 @@ export class StationMap {
   }
 
   /**
-   * Read by the browser tests: readiness, how many stations and streets are drawn, the names the
-   * basemap wrote, the selected station's state.
+   * Read by the browser tests: readiness, the zoom it settled at, how many stations and streets
+   * are drawn, the names the basemap wrote, the selected station's state.
    */
   private describe(): void {
     const data = this.container.dataset
     data.ready = 'true'
+    data.zoom = this.map.getZoom().toFixed(2)
     data.renderedStations = String(
       this.map.queryRenderedFeatures({ layers: [STATIONS_LAYER] }).length,
     )
