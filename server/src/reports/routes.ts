@@ -33,7 +33,9 @@ export function reportRoutes(
       { user: req.user!, stationId: id, key, ifMatch: version, body },
       rules,
     )
-    if (outcome.accepted) await index?.refresh([id])
+    // this node answers with its own report at once; the feed brings it to the others
+    if (outcome.accepted && index && !index.reported(outcome.accepted.row))
+      await index.refresh([id])
     if (outcome.status === 201)
       metrics.reportAnswered(
         outcome.accepted ? 'accepted' : 'replayed',

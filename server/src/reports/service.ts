@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import type { Knex } from 'knex'
 import { HttpError, badRequest, forbidden, notFound } from '../errors.ts'
 import type { AuthUser } from '../auth/queries.ts'
-import { toStation } from '../stations/queries.ts'
+import { toStation, type ReportedRow } from '../stations/queries.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { mayManage } from '../stations/managers.ts'
 import type { HistoryQuery, ReportBody } from './schema.ts'
@@ -45,8 +45,8 @@ function canonical(value: unknown): unknown {
 export interface ReportOutcome {
   status: number
   body: unknown
-  /** Set only when this request wrote the report (not for a replay). */
-  accepted?: { alertsOpened: number }
+  /** Set only when this request wrote the report (not for a replay): the station's live fields as committed. */
+  accepted?: { alertsOpened: number; row: ReportedRow }
 }
 
 function checkReport(station: ReportTarget, user: AuthUser, body: ReportBody, ifMatch?: number) {
@@ -123,21 +123,19 @@ export async function submitReport(
       at: reportedAt,
       version,
     })
-    const { claimed: _claimed, manages: _manages, ...row } = station
-    const updated = toStation(
-      {
-        ...row,
-        occupancy: body.occupancy,
-        charging_points_in_use: charging,
-        reported_at: reportedAt,
-        version,
-        supplies: { ...written.supplies_before, ...written.supplies_written },
-      },
-      // Derived at the report's own time, so it is fresh even when the clock lags the history.
-      { ...rules, now: reportedAt },
-    )
+    const { claimed: _claimed, manages: _manages, ...before } = station
+    const row = {
+      ...before,
+      occupancy: body.occupancy,
+      charging_points_in_use: charging,
+      reported_at: reportedAt,
+      version,
+      supplies: { ...written.supplies_before, ...written.supplies_written },
+    }
+    // Derived at the report's own time, so it is fresh even when the clock lags the history.
+    const updated = toStation(row, { ...rules, now: reportedAt })
     await storeAnswer(trx, user.id, key, 201, updated)
-    return { status: 201, body: updated, accepted: { alertsOpened: written.opened.length } }
+    return { status: 201, body: updated, accepted: { alertsOpened: written.opened.length, row } }
   })
 }
 

@@ -37,6 +37,12 @@ export interface StationRow extends StatusInput {
   distance_m?: number
 }
 
+/** What a report writes of a station: its live fields. */
+export type ReportedRow = Pick<
+  StationRow,
+  'id' | 'occupancy' | 'charging_points_in_use' | 'reported_at' | 'version' | 'supplies'
+>
+
 export interface Station extends Omit<
   StationRow,
   keyof StatusInput | 'lon' | 'lat' | 'created_at' | 'updated_at'

@@ -8,7 +8,13 @@ import type { Bbox } from '../../../contract/bbox.ts'
 import { AMENITIES, STATION_STATES, SUPPLIES } from '../../../contract/vocabulary.ts'
 import type { ChangedStation, FeedObserver } from '../live/feed.ts'
 import { isOpenFor } from './openingHours.ts'
-import { selectStations, stationFields, type Station, type StationRow } from './queries.ts'
+import {
+  selectStations,
+  stationFields,
+  type ReportedRow,
+  type Station,
+  type StationRow,
+} from './queries.ts'
 import type { BboxQuery, NearestQuery } from './schema.ts'
 import { deriveStatus, type StatusInput, type StatusRules } from './status.ts'
 
@@ -356,6 +362,20 @@ export class StationIndex implements FeedObserver {
     this.apply(rows.map((row) => ({ row })))
   }
 
+  /**
+   * A report this node has just committed, in at once without reading it back: its live fields,
+   * unless the feed has already brought that version or a later one. A report changes nothing
+   * else of a station. False when the station is not in the index (read it instead).
+   */
+  reported(row: ReportedRow): boolean {
+    if (this.loading) this.changedWhileLoading.add(row.id)
+    const c = this.cols
+    if (!c.has(row.id)) return false
+    const slot = c.slotOf[row.id]!
+    if ((row.version ?? 0) > c.version[slot]!) putReport(c, slot, row)
+    return true
+  }
+
   /** The same for stations known by code (an import's). */
   async refreshCodes(codes: string[]) {
     if (!codes.length) return
@@ -674,11 +694,15 @@ function put(c: Columns, schedules: Schedules, row: StationRow) {
   c.state[slot] = STATION_STATES.indexOf(row.state as never)
   c.capacity[slot] = row.capacity
   c.chargingPoints[slot] = row.charging_points
+  c.schedule[slot] = schedules.intern(row.opening_hours, row.timezone)
+  putReport(c, slot, row)
+}
+
+function putReport(c: Columns, slot: number, row: ReportedRow) {
   c.occupancy[slot] = row.occupancy ?? NULL_COUNT
   c.inUse[slot] = row.charging_points_in_use ?? NULL_COUNT
   c.reportedAt[slot] = row.reported_at === null ? NaN : +new Date(row.reported_at)
   c.version[slot] = row.version ?? 0
-  c.schedule[slot] = schedules.intern(row.opening_hours, row.timezone)
   c.level.fill(NO_SUPPLY, slot * NSUPPLY, (slot + 1) * NSUPPLY)
   let inStock = 0
   for (const [item, [level, threshold]] of Object.entries(row.supplies ?? {})) {
