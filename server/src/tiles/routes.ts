@@ -8,6 +8,34 @@ import { stationsTileJson } from './tilejson.ts'
 import type { CachedTile, TileCache } from './cache.ts'
 import type { HotAnswer, HotRoute } from '../http/hot.ts'
 
+/**
+ * A tile's answer: at once from the cache, or once rendered (and cached). Short-lived for
+ * browsers: the tiles carry live availability.
+ */
+function tileAnswer(rules: () => StatusRules, render: TileRenderer, cache?: TileCache) {
+  const type = 'application/vnd.mapbox-vector-tile'
+  const maxAge = { 'Cache-Control': 'public, max-age=15' }
+  const fromCache = (tile: CachedTile, hit: boolean): HotAnswer => ({
+    type,
+    body: tile.body,
+    etag: tile.etag,
+    headers: { ...maxAge, 'X-Cache': hit ? 'hit' : 'miss' },
+  })
+  return (z: number, x: number, y: number): HotAnswer | Promise<HotAnswer> => {
+    const now = rules()
+    if (!cache)
+      return render(z, x, y, now).then((t) => ({
+        type,
+        body: t.body,
+        etag: 'weak',
+        headers: maxAge,
+      }))
+    const tile = cache.cached(z, x, y, now)
+    if (tile) return fromCache(tile, true)
+    return cache.get(z, x, y, now).then((found) => fromCache(found.tile, found.hit))
+  }
+}
+
 export function tileRoutes(
   knex: Knex,
   rules: () => StatusRules,
@@ -15,6 +43,7 @@ export function tileRoutes(
   cache?: TileCache,
 ) {
   const router = Router()
+  const answer = tileAnswer(rules, render, cache)
   router.get('/tiles/stations.json', async (req, res) => {
     // Absolute, as TileJSON readers outside the browser need it; the proxy's scheme and host.
     const url = `${req.protocol}://${req.get('host')}${req.baseUrl}/tiles/stations/{z}/{x}/{y}.mvt`
@@ -24,26 +53,19 @@ export function tileRoutes(
   })
   router.get('/tiles/stations/:z/:x/:y.mvt', async (req, res) => {
     const { z, x, y } = parse(tileParams, req.params, 'path')
-    // Short: the tiles carry live availability.
-    res.setHeader('Cache-Control', 'public, max-age=15')
-    res.type('application/vnd.mapbox-vector-tile')
-    if (!cache) {
-      res.send((await render(z, x, y, rules())).body)
-      return
-    }
-    const { tile, hit } = await cache.get(z, x, y, rules())
-    res.setHeader('X-Cache', hit ? 'hit' : 'miss')
-    res.setHeader('ETag', tile.etag)
+    const tile = await answer(z, x, y)
+    res.set(tile.headers).type(tile.type)
+    // 'weak': Express's own ETag of the body
+    if (tile.etag !== 'weak') res.setHeader('ETag', tile.etag!)
     res.send(tile.body)
   })
   return router
 }
 
 /**
- * A tile ahead of Express (http/hot.ts), as the route above answers it: at once from the
- * cache, or once rendered. Only a plainly valid tile is answered here, without zod; anything
- * else (leading zeros, past the edge of its zoom) goes to Express, which parses it and
- * answers 400.
+ * A tile ahead of Express (http/hot.ts), answered as the route above answers it. Only a
+ * plainly valid tile is answered here, without zod; anything else (leading zeros, past the
+ * edge of its zoom) goes to Express, which parses it and answers 400.
  */
 export function tileHotRoute(
   base: string,
@@ -53,31 +75,14 @@ export function tileHotRoute(
 ): HotRoute {
   const n = TILE_NUMBER.source.slice(1, -1)
   const path = new RegExp(`^${base}/tiles/stations/${n}/${n}/${n}\\.mvt$`)
-  const type = 'application/vnd.mapbox-vector-tile'
-  const maxAge = { 'Cache-Control': 'public, max-age=15' }
-  const fromCache = (tile: CachedTile, hit: boolean): HotAnswer => ({
-    type,
-    body: tile.body,
-    etag: tile.etag,
-    headers: { ...maxAge, 'X-Cache': hit ? 'hit' : 'miss' },
-  })
+  const answer = tileAnswer(rules, render, cache)
   return {
     label: `${base}/tiles/stations/:z/:x/:y.mvt`,
     match: (p) => path.exec(p)?.slice(1),
     answer(_query, params) {
       const [z, x, y] = params.map(Number) as [number, number, number]
       if (z > MAX_ZOOM || x >= 2 ** z || y >= 2 ** z) return undefined
-      const now = rules()
-      if (!cache)
-        return render(z, x, y, now).then((t) => ({
-          type,
-          body: t.body,
-          etag: 'weak',
-          headers: maxAge,
-        }))
-      const tile = cache.cached(z, x, y, now)
-      if (tile) return fromCache(tile, true)
-      return cache.get(z, x, y, now).then((found) => fromCache(found.tile, found.hit))
+      return answer(z, x, y)
     },
   }
 }
