@@ -32,6 +32,7 @@ import { reportRoutes } from './reports/routes.ts'
 import { tileHotRoute, tileRoutes } from './tiles/routes.ts'
 import { TileCache, type TileFeed } from './tiles/cache.ts'
 import { tileRenderer } from './tiles/queries.ts'
+import { indexFirst } from './tiles/fromIndex.ts'
 import { healthRoutes, type Readiness } from './health/routes.ts'
 import { createMetrics } from './health/metrics.ts'
 import { metaRoutes } from './meta/routes.ts'
@@ -121,7 +122,7 @@ export function createApp(deps: AppDeps): App {
     indexBytes: () => (deps.stations?.ready ? deps.stations.memory() : undefined),
     tileCache: () => tileCache?.stats(),
   })
-  const render = tileRenderer(knex)
+  const render = deps.stations ? indexFirst(deps.stations, tileRenderer(knex)) : tileRenderer(knex)
   if (deps.feed && config.TILE_CACHE_MB > 0) {
     tileCache = new TileCache(config.TILE_CACHE_MB * 2 ** 20, render, deps.feed, metrics.tileCache)
   }

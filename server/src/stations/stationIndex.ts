@@ -16,7 +16,8 @@ import {
   type StationRow,
 } from './queries.ts'
 import type { BboxQuery, NearestQuery } from './schema.ts'
-import { deriveStatus, type StatusInput, type StatusRules } from './status.ts'
+import { availabilityOf, deriveStatus, type StatusInput, type StatusRules } from './status.ts'
+import type { LiveStatus } from '../../../contract/live-events.ts'
 
 /** geokdbush's earth, in km: a radius in metres on PostGIS's sphere is the same angle on it. */
 const GEOKDBUSH_KM = 6371
@@ -79,13 +80,58 @@ interface Filter {
   now: Date
 }
 
-/** One station of an answer: its JSON is `head`, its cached fields, `tail`. */
-interface Part {
+/** A station picked for an answer, and its slot's generation then. */
+interface Picked {
   id: number
   slot: number
   gen: number
+}
+
+/** One station of an answer: its JSON is `head`, its cached fields, `tail`. */
+interface Part extends Picked {
   head: string
   tail: string
+}
+
+/** A station's fixed fields as kept in the cache: its JSON, and the labels its tile feature shows. */
+interface Body {
+  /** All but its derived status and location, without the closing brace. */
+  json: string
+  code: string
+  name: string
+  /** Comma-separated, in the station's order. */
+  amenities: string
+}
+
+/** A station in a tile, as the tile shows it (see tiles/fromIndex.ts). */
+export interface TileStation {
+  id: number
+  lon: number
+  lat: number
+  code: string
+  name: string
+  amenities: string
+  capacity: number
+  charging_points: number
+  status: TileStatus
+  /** Its report's time, epoch ms (NaN: none): when it turns stale. */
+  reportedAt: number
+  /** The (opening_hours, timezone) of an active station: when it opens or closes. */
+  schedule: readonly [hours: string, timeZone: string] | null
+}
+
+export type TileStatus = Pick<
+  LiveStatus,
+  | 'availability'
+  | 'stale'
+  | 'open_now'
+  | 'occupancy'
+  | 'available_spaces'
+  | 'charging_points_in_use'
+  | 'version'
+> & {
+  /** The low supplies, comma-separated, in the order the jsonb keeps them. */
+  low_supplies: string
 }
 
 function grow<
@@ -246,7 +292,7 @@ export interface StationIndexOptions {
 export class StationIndex implements FeedObserver {
   private cols = new Columns()
   private schedules = new Schedules()
-  private bodies: LRUCache<number, string>
+  private bodies: LRUCache<number, Body>
   private tree?: KDBush
   /** The slot of each point in the tree, by the tree's index. */
   private treeSlot = new Int32Array(0)
@@ -255,6 +301,8 @@ export class StationIndex implements FeedObserver {
   private loading?: Promise<void>
   /** Changed while a load read its snapshot: read again once it is in. */
   private changedWhileLoading = new Set<number>()
+  /** Reading those again after a load. */
+  private catchingUp = false
   private reloadAfter = false
   /** Numbers each query, for the schedules' memo. */
   private query = 0
@@ -276,6 +324,14 @@ export class StationIndex implements FeedObserver {
   }
 
   /**
+   * Loaded, and not reading everything again (nor what changed meanwhile): every change the feed
+   * has brought is in. A tile cached from it stays right until the feed drops it.
+   */
+  get current() {
+    return this.ready && !this.loading && !this.catchingUp
+  }
+
+  /**
    * Bytes held: `search`, what the searches read (columns, tree, schedules), which grows with
    * the stations; `bodies`, the stations' cached JSON, bounded by bodyCacheBytes.
    */
@@ -288,7 +344,7 @@ export class StationIndex implements FeedObserver {
   }
 
   private newBodies() {
-    return new LRUCache<number, string>({
+    return new LRUCache<number, Body>({
       maxSize: this.bodyCacheBytes,
       sizeCalculation: bodySize,
     })
@@ -322,7 +378,7 @@ export class StationIndex implements FeedObserver {
               put(cols, schedules, row)
               // as many as fit: the first answers need not go to the database
               if (full) continue
-              const body = bodyOf(row)
+              const body = rowBody(row)
               if (bodies.calculatedSize + bodySize(body) > this.bodyCacheBytes) full = true
               else bodies.set(row.id, body)
             }
@@ -344,7 +400,12 @@ export class StationIndex implements FeedObserver {
       }
       const again = [...this.changedWhileLoading]
       this.changedWhileLoading.clear()
-      await this.refresh(again)
+      this.catchingUp = true
+      try {
+        await this.refresh(again)
+      } finally {
+        this.catchingUp = false
+      }
       if (this.reloadAfter) {
         this.reloadAfter = false
         await this.load()
@@ -420,7 +481,7 @@ export class StationIndex implements FeedObserver {
         c.inTree[slot] = 0
         this.loose.add(slot)
       }
-      this.bodies.set(row.id, station ? fixedJson(station) : bodyOf(row))
+      this.bodies.set(row.id, bodyOf(station ?? stationFields(row)))
     }
     if (this.loose.size > MAX_LOOSE) this.rebuild()
   }
@@ -449,20 +510,20 @@ export class StationIndex implements FeedObserver {
     return slot >= 0 && this.cols.inTree[slot] === 1 ? slot : -1
   }
 
-  private scheduleOpen(schedule: number, minutes: number, f: Filter): boolean {
+  private scheduleOpen(schedule: number, minutes: number, now: Date): boolean {
     const s = this.schedules
     const values = minutes === 0 ? s.open : s.openFor
     const stamps = minutes === 0 ? s.stamp : s.stampFor
     if (stamps[schedule] !== this.query) {
       stamps[schedule] = this.query
-      values[schedule] = isOpenFor(s.hours[schedule]!, s.zones[schedule]!, f.now, minutes) ? 1 : 0
+      values[schedule] = isOpenFor(s.hours[schedule]!, s.zones[schedule]!, now, minutes) ? 1 : 0
     }
     return values[schedule] === 1
   }
 
-  private isOpen(slot: number, minutes: number, f: Filter) {
+  private isOpen(slot: number, minutes: number, now: Date) {
     return (
-      this.cols.state[slot] === ACTIVE && this.scheduleOpen(this.cols.schedule[slot]!, minutes, f)
+      this.cols.state[slot] === ACTIVE && this.scheduleOpen(this.cols.schedule[slot]!, minutes, now)
     )
   }
 
@@ -481,13 +542,13 @@ export class StationIndex implements FeedObserver {
     const c = this.cols
     if ((c.amenities[slot]! & f.amenities) !== f.amenities) return false
     if ((c.inStock[slot]! & f.supplies) !== f.supplies) return false
-    if (f.onlyOpen && !this.isOpen(slot, f.openFor, f)) return false
+    if (f.onlyOpen && !this.isOpen(slot, f.openFor, f.now)) return false
     // NaN (no report) is never fresh
     const fresh = c.reportedAt[slot]! >= f.freshSince
     if (f.available && !(this.room(slot, f.charger) === TRUE && fresh)) return false
     if (rank === Rank.None) return true
-    if (rank === Rank.Closed) return !this.isOpen(slot, 0, f)
-    if (!this.isOpen(slot, 0, f)) return false
+    if (rank === Rank.Closed) return !this.isOpen(slot, 0, f.now)
+    if (!this.isOpen(slot, 0, f.now)) return false
     const full = fresh && this.room(slot, f.charger) === FALSE
     return rank === Rank.Full ? full : !full
   }
@@ -573,7 +634,7 @@ export class StationIndex implements FeedObserver {
   }
 
   private part(slot: number, head: string, tail: string): Part {
-    return { id: this.cols.id[slot]!, slot, gen: this.cols.gen[slot]!, head, tail }
+    return { ...this.picked(slot), head, tail }
   }
 
   private nearestParts(q: NearestQuery, rules: StatusRules) {
@@ -603,9 +664,8 @@ export class StationIndex implements FeedObserver {
     return JSON.parse((await this.nearestAnswer(q, rules)).toString()).results
   }
 
-  /** A page of the stations inside a bbox, by id, as findInBbox answers it. */
-  private bboxParts(q: BboxQuery, rules: StatusRules) {
-    const [w, s, e, n] = q.bbox as Readonly<Bbox>
+  /** The slots of the stations inside a bbox (edges included), in no order. */
+  private slotsIn([w, s, e, n]: Readonly<Bbox>) {
     const c = this.cols
     const slots: number[] = []
     for (const i of this.tree!.range(w, s, e, n)) {
@@ -616,6 +676,13 @@ export class StationIndex implements FeedObserver {
       const [lon, lat] = [c.lon[slot]!, c.lat[slot]!]
       if (lon >= w && lon <= e && lat >= s && lat <= n) slots.push(slot)
     }
+    return slots
+  }
+
+  /** A page of the stations inside a bbox, by id, as findInBbox answers it. */
+  private bboxParts(q: BboxQuery, rules: StatusRules) {
+    const c = this.cols
+    const slots = this.slotsIn(q.bbox as Readonly<Bbox>)
     const amenities = amenityMask(q.amenities)
     const page = slots
       .filter((slot) => q.cursor === undefined || c.id[slot]! > q.cursor)
@@ -647,41 +714,105 @@ export class StationIndex implements FeedObserver {
     return JSON.parse((await this.inBboxAnswer(q, rules)).toString())
   }
 
-  /** The answer's bytes; the parts around the bodies are ASCII, so they are their own UTF-8. */
-  private compose(parts: Part[], before: string, after = ']}'): Buffer | Promise<Buffer> {
-    let json = before
-    for (let k = 0; k < parts.length; k++) {
-      const part = parts[k]!
-      const body = this.bodies.get(part.id)
-      if (body === undefined) return this.composeReading(parts, before, after)
-      json += (k ? ',' : '') + part.head + body + part.tail
-    }
-    return Buffer.from(json + after, 'latin1')
+  /**
+   * The stations inside a bbox as tiles show them, with their status at `rules.now`; a promise
+   * when the labels of some must be read first.
+   */
+  tileStations(box: Readonly<Bbox>, rules: StatusRules): TileStation[] | Promise<TileStation[]> {
+    this.query++
+    const c = this.cols
+    const freshSince = rules.now.getTime() - rules.staleAfterMs
+    const picked = this.slotsIn(box).map((slot) => {
+      const state = STATION_STATES[c.state[slot]!]!
+      const openNow = this.isOpen(slot, 0, rules.now)
+      const reportedAt = c.reportedAt[slot]!
+      const stale = !(reportedAt >= freshSince)
+      const capacity = c.capacity[slot]!
+      const occupancy = Math.max(c.occupancy[slot]!, 0)
+      let low = ''
+      for (const k of SUPPLY_ORDER) {
+        const level = c.level[slot * NSUPPLY + k]!
+        if (level !== NO_SUPPLY && level < c.threshold[slot * NSUPPLY + k]!)
+          low += (low ? ',' : '') + SUPPLIES[k]
+      }
+      const schedule = c.schedule[slot]!
+      const station: Omit<TileStation, 'code' | 'name' | 'amenities'> = {
+        id: c.id[slot]!,
+        lon: c.lon[slot]!,
+        lat: c.lat[slot]!,
+        capacity,
+        charging_points: c.chargingPoints[slot]!,
+        status: {
+          availability: availabilityOf(state, openNow, stale, occupancy, capacity),
+          stale,
+          open_now: openNow,
+          occupancy,
+          available_spaces: Math.max(capacity - occupancy, 0),
+          charging_points_in_use: Math.max(c.inUse[slot]!, 0),
+          version: c.version[slot]!,
+          low_supplies: low,
+        },
+        reportedAt,
+        schedule:
+          c.state[slot] === ACTIVE
+            ? [this.schedules.hours[schedule]!, this.schedules.zones[schedule]!]
+            : null,
+      }
+      return { pick: this.picked(slot), station }
+    })
+    const labelled = (bodies: (Body | undefined)[]) =>
+      picked.flatMap(({ station }, k) => {
+        const body = bodies[k]
+        return body
+          ? [{ ...station, code: body.code, name: body.name, amenities: body.amenities }]
+          : []
+      })
+    const bodies = this.bodiesOf(picked.map((p) => p.pick))
+    return bodies instanceof Promise ? bodies.then(labelled) : labelled(bodies)
   }
 
-  private async composeReading(parts: Part[], before: string, after: string): Promise<Buffer> {
-    const bodies = parts.map((p) => this.bodies.get(p.id))
-    const missing = parts.filter((_, k) => bodies[k] === undefined)
-    if (missing.length) {
-      const [cache, cols] = [this.bodies, this.cols]
-      const rows: StationRow[] = await selectStations(this.knex).whereIn(
-        's.id',
-        missing.map((p) => p.id),
-      )
-      const read = new Map(rows.map((row) => [row.id, bodyOf(row)]))
-      parts.forEach((p, k) => (bodies[k] ??= read.get(p.id)))
-      // kept only when the station has not changed (nor the index reloaded) since it was picked
-      for (const p of missing) {
-        const body = read.get(p.id)
-        const same = cache === this.bodies && cols === this.cols && cols.id[p.slot] === p.id
-        if (body !== undefined && same && cols.gen[p.slot] === p.gen) cache.set(p.id, body)
-      }
+  private picked(slot: number): Picked {
+    return { id: this.cols.id[slot]!, slot, gen: this.cols.gen[slot]! }
+  }
+
+  /** The answer's bytes; the parts around the bodies are ASCII, so they are their own UTF-8. */
+  private compose(parts: Part[], before: string, after = ']}'): Buffer | Promise<Buffer> {
+    const join = (bodies: (Body | undefined)[]) => {
+      let json = before
+      let first = true
+      parts.forEach((p, k) => {
+        // a station deleted while its fields were read is left out
+        if (bodies[k] === undefined) return
+        json += (first ? '' : ',') + p.head + bodies[k].json + p.tail
+        first = false
+      })
+      return Buffer.from(json + after, 'latin1')
     }
-    // a station deleted meanwhile is left out
-    const json = parts.flatMap((p, k) =>
-      bodies[k] === undefined ? [] : [p.head + bodies[k] + p.tail],
+    const bodies = this.bodiesOf(parts)
+    return bodies instanceof Promise ? bodies.then(join) : join(bodies)
+  }
+
+  /** The picked stations' cached fields: at once, or once those the cache let go are read. */
+  private bodiesOf(picks: Picked[]): (Body | undefined)[] | Promise<(Body | undefined)[]> {
+    const bodies = picks.map((p) => this.bodies.get(p.id))
+    return bodies.includes(undefined) ? this.reading(picks, bodies) : bodies
+  }
+
+  private async reading(picks: Picked[], bodies: (Body | undefined)[]) {
+    const missing = picks.filter((_, k) => bodies[k] === undefined)
+    const [cache, cols] = [this.bodies, this.cols]
+    const rows: StationRow[] = await selectStations(this.knex).whereIn(
+      's.id',
+      missing.map((p) => p.id),
     )
-    return Buffer.from(before + json.join(',') + after, 'latin1')
+    const read = new Map(rows.map((row) => [row.id, rowBody(row)]))
+    // kept only when the station has not changed (nor the index reloaded) since it was picked
+    for (const p of missing) {
+      const body = read.get(p.id)
+      const same = cache === this.bodies && cols === this.cols && cols.id[p.slot] === p.id
+      if (body !== undefined && same && cols.gen[p.slot] === p.gen) cache.set(p.id, body)
+    }
+    return picks.map((p, k) => bodies[k] ?? read.get(p.id))
   }
 }
 
@@ -715,14 +846,25 @@ function putReport(c: Columns, slot: number, row: ReportedRow) {
   c.inStock[slot] = inStock
 }
 
-/** A station's JSON up to its status, without its location and the closing brace. */
-function fixedJson(station: Omit<Station, 'status'> & { status?: unknown; distance_m?: number }) {
+/** A station's cached fields: its JSON up to its status, without its location, and its labels. */
+function bodyOf(
+  station: Omit<Station, 'status'> & { status?: unknown; distance_m?: number },
+): Body {
   const { status: _s, location: _l, distance_m: _d, ...fixed } = station
-  // its UTF-8 bytes a character each: V8 keeps that in a byte a character, not two as Chinese
-  return Buffer.from(JSON.stringify(fixed).slice(0, -1)).toString('latin1')
+  return {
+    // its UTF-8 bytes a character each: V8 keeps that in a byte a character, not two as Chinese
+    json: Buffer.from(JSON.stringify(fixed).slice(0, -1)).toString('latin1'),
+    code: station.code,
+    name: station.name,
+    amenities: station.amenities.join(','),
+  }
 }
 
-const bodyOf = (row: StationRow) => fixedJson(stationFields(row))
+const rowBody = (row: StationRow) => bodyOf(stationFields(row))
 
-/** A cached body's bytes, about: a byte a character, and the string's and the entry's own. */
-const bodySize = (body: string) => body.length + 48
+/**
+ * A cached body's bytes, about: the JSON a byte a character, the labels two (Chinese), and the
+ * strings' and the entry's own.
+ */
+const bodySize = (b: Body) =>
+  b.json.length + 2 * (b.code.length + b.name.length) + b.amenities.length + 112

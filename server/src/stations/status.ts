@@ -35,12 +35,7 @@ export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number):
     row.state === 'active'
       ? nextChangeAt(row.opening_hours, row.timezone, now)?.toISOString()
       : null
-  let availability: Availability
-  if (row.state !== 'active') availability = 'temporarily_closed'
-  else if (!openNow) availability = 'closed'
-  else if (stale) availability = 'unknown'
-  else if (occupancy >= row.capacity) availability = 'full'
-  else availability = 'open'
+  const availability = availabilityOf(row.state, openNow, stale, occupancy, row.capacity)
   const supplies: LiveStatus['supplies'] = {}
   for (const [item, [level, threshold]] of Object.entries(row.supplies ?? {})) {
     // the database accepts only the vocabulary's supplies
@@ -59,6 +54,20 @@ export function deriveStatus(row: StatusInput, now: Date, staleAfterMs: number):
     version: row.version ?? 0,
     supplies,
   }
+}
+
+/** What a courier sees first: whether a station will take them now. */
+export function availabilityOf(
+  state: string,
+  openNow: boolean,
+  stale: boolean,
+  occupancy: number,
+  capacity: number,
+): Availability {
+  if (state !== 'active') return 'temporarily_closed'
+  if (!openNow) return 'closed'
+  if (stale) return 'unknown'
+  return occupancy >= capacity ? 'full' : 'open'
 }
 
 /** nextChangeAt's null says no opening or closing within a week; a day bounds the answer. */

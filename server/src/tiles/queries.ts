@@ -67,13 +67,16 @@ interface FieldTypes {
   Number: number
   Boolean: boolean
 }
-type StationProperties = {
+export type StationProperties = {
   [K in keyof typeof STATION_FIELDS]: FieldTypes[(typeof STATION_FIELDS)[K]]
 }
 
-const EXTENT = 4096
+export const EXTENT = 4096
 /** A 64-unit margin keeps circles drawn at a tile edge from being cut off (in tile widths). */
 export const MARGIN = 64 / EXTENT
+
+/** Below z12, stations within a cell this many tile units wide are one feature. */
+export const gridAt = (z: number) => (z >= 12 ? 1 : 8)
 
 /** An encoded tile, and until when (epoch ms) the clock leaves its live fields as they are. */
 export interface RenderedTile {
@@ -100,9 +103,9 @@ export async function stationsTile(
   y: number,
   rules: StatusRules,
 ): Promise<RenderedTile> {
-  const grid = z >= 12 ? 1 : 8
-  const rows = await tileSql.run<TileRow>(knex, { z, x, y, margin: MARGIN, grid })
-  let validUntil = Infinity
+  const rows = await tileSql.run<TileRow>(knex, { z, x, y, margin: MARGIN, grid: gridAt(z) })
+  // an empty tile holds as long as ST_AsMVT's does: a day, unless a change drops it sooner
+  let validUntil = statusesChangeAt(rules.now, rules.staleAfterMs, null, [])
   const features = rows.map((r) => {
     const s = deriveStatus(r, rules.now, rules.staleAfterMs)
     validUntil = Math.min(validUntil, statusChangesAt(r, rules.now, rules.staleAfterMs))
@@ -159,7 +162,7 @@ export async function stationsTileMvt(
       x,
       y,
       margin: MARGIN,
-      grid: z >= 12 ? 1 : 8,
+      grid: gridAt(z),
       open_hours: open.hours,
       open_zones: open.zones,
       stale_before: new Date(rules.now.getTime() - rules.staleAfterMs),
