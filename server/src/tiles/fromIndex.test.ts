@@ -7,8 +7,15 @@ import { AMENITIES } from '../../../contract/vocabulary.ts'
 import { StationIndex } from '../stations/stationIndex.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { lonOf, latOf, tileEnvelope, tileXAt, tileYAt } from './coords.ts'
-import { indexTile } from './fromIndex.ts'
-import { EXTENT, MARGIN, stationsTile, stationsTileMvt, type RenderedTile } from './queries.ts'
+import { indexFirst, indexTile, INDEX_TILES_FROM_ZOOM } from './fromIndex.ts'
+import {
+  EXTENT,
+  MARGIN,
+  stationsTile,
+  stationsTileMvt,
+  type RenderedTile,
+  type TileRenderer,
+} from './queries.ts'
 import { OpenSchedules } from './schedules.ts'
 
 /** A small deterministic PRNG, so a failing tile can be replayed. */
@@ -187,4 +194,33 @@ describeEachBackend('tiles from the station index', (db, backend) => {
     expect(margins).toBeGreaterThan(10)
     expect(read).toBeGreaterThan(rounds / 4)
   }, 300_000)
+
+  it('the SQL makes the tiles below z12, and every tile while the index loads or reloads', async () => {
+    const rules: StatusRules = { now: seeded, staleAfterMs: 120 * 60_000 }
+    const asked: number[] = []
+    const sql: TileRenderer = (z, x, y, r) => {
+      asked.push(z)
+      return stationsTile(knex(), z, x, y, r)
+    }
+    const s = stations[0]!
+    const tile = (index: StationIndex, z: number) =>
+      indexFirst(index, sql)(z, Math.floor(tileXAt(s.lon, z)), Math.floor(tileYAt(s.lat, z)), rules)
+    const loading = new StationIndex(knex())
+    const loaded = loading.load()
+    expect(loading.current).toBe(false)
+    await tile(loading, 14)
+    expect(asked).toEqual([14])
+    await loaded
+    expect(loading.current).toBe(true)
+    const [a, b] = [await tile(loading, 14), await tile(loading, INDEX_TILES_FROM_ZOOM - 1)]
+    expect(asked).toEqual([14, INDEX_TILES_FROM_ZOOM - 1])
+    expect(decoded(a.body).length).toBeGreaterThan(0)
+    expect(decoded(b.body).length).toBeGreaterThan(0)
+    // the feed was lost: until the index has read everything again, its tiles may miss changes
+    loading.resync()
+    expect(loading.current).toBe(false)
+    await tile(loading, 14)
+    expect(asked).toEqual([14, INDEX_TILES_FROM_ZOOM - 1, 14])
+    await expect.poll(() => loading.current).toBe(true)
+  })
 })
