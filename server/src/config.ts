@@ -184,9 +184,9 @@ export const configSchema = z.object({
     .int()
     .min(1)
     .max(4096)
-    .default(80)
+    .default(96)
     .describe(
-      "Memory each server process gives the station index's cached JSON of stations, in MiB (100,000 stations take about 70 MiB); answers that need one not cached read it from the database",
+      "Memory each server process gives the station index's cached JSON of stations and the labels their tiles show, in MiB (100,000 stations take about 83 MiB); answers and tiles that need one not cached read it from the database",
     ),
   STATION_REQUEST_RATE_LIMIT: z.coerce
     .number()

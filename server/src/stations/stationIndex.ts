@@ -315,7 +315,7 @@ export class StationIndex implements FeedObserver {
     private readonly log: (err: unknown) => void = () => {},
     options: StationIndexOptions = {},
   ) {
-    this.bodyCacheBytes = options.bodyCacheBytes ?? 80 * 2 ** 20
+    this.bodyCacheBytes = options.bodyCacheBytes ?? 96 * 2 ** 20
     this.bodies = this.newBodies()
   }
 
