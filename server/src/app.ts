@@ -223,7 +223,7 @@ export function createApp(deps: AppDeps): App {
 
   // The same middleware in the same order, but none of the routing.
   const hot = [
-    ...(deps.stations ? stationHotRoutes('/api/v1', deps.stations, rules) : []),
+    ...(deps.stations ? stationHotRoutes('/api/v1', deps.stations, knex, rules) : []),
     tileHotRoute('/api/v1', rules, render, tileCache),
   ]
   return hotFirst(

@@ -68,7 +68,7 @@ describeEachBackend('the hot reads ahead of Express', (db) => {
     // the hot routes alone: anything they do not answer shows up here
     hot = await listen(
       hotFirst(
-        stationHotRoutes('/api/v1', index, rules),
+        stationHotRoutes('/api/v1', index, db().knex, rules),
         () => [],
         (req, res) => {
           fellBack.push(req.url!)
@@ -189,7 +189,7 @@ describeEachBackend('the hot reads ahead of Express', (db) => {
       const rules = statusRules(30, () => seeded)
       const alone = await listen(
         hotFirst(
-          stationHotRoutes('/api/v1', bare, rules),
+          stationHotRoutes('/api/v1', bare, db().knex, rules),
           () => [],
           (req, res) => {
             left.push(req.url!)

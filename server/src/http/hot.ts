@@ -78,10 +78,10 @@ export function hotFirst(
       if (step) step(req, res, next)
       else if (answer instanceof Promise)
         answer.then(
-          (a) => send(req, res, a),
+          (a) => sendAnswer(req, res, a),
           (e: unknown) => sendProblem(req, res, e, log),
         )
-      else send(req, res, answer)
+      else sendAnswer(req, res, answer)
     }
     next()
   }
@@ -112,15 +112,18 @@ function sendProblem(
   const problem = problemOf(err, log)
   if (res.headersSent) return
   res.statusCode = problem.status
-  send(req, res, {
+  sendAnswer(req, res, {
     type: 'application/problem+json; charset=utf-8',
     body: JSON.stringify(problemBody(problem, req.url!)),
     headers: problem.headers,
   })
 }
 
-/** As Express's res.send writes a body: its length, the ETag, 304 when the client's copy is fresh. */
-function send(req: http.IncomingMessage, res: http.ServerResponse, answer: HotAnswer) {
+/**
+ * As Express's res.send writes a body: its length, the ETag, 304 when the client's copy is
+ * fresh. Express's routes for the hot reads send through it too, so both give the same.
+ */
+export function sendAnswer(req: http.IncomingMessage, res: http.ServerResponse, answer: HotAnswer) {
   res.setHeader('Content-Type', answer.type)
   for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value)
   const tag = answer.etag === 'weak' ? etag(answer.body, { weak: true }) : answer.etag

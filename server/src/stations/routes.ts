@@ -10,6 +10,8 @@ import {
   createStationBody,
   nearestQuery,
   updateStationBody,
+  type BboxQuery,
+  type NearestQuery,
 } from './schema.ts'
 import {
   adminStationPage,
@@ -23,48 +25,64 @@ import { createStationAs, updateStationAs } from './service.ts'
 import type { StatusRules } from './status.ts'
 import { stationEtag } from './etag.ts'
 import type { StationIndex } from './stationIndex.ts'
-import { answered, type HotRoute } from '../http/hot.ts'
+import { answered, sendAnswer, type HotRoute } from '../http/hot.ts'
 
 /**
- * The couriers' hot reads: public, so they are mounted before the API's sign-in and body
- * handling, and answered from the station index once it is loaded.
+ * The couriers' two hot reads: from the station index once it is loaded, from the SQL until
+ * then. Express's routes and the hot routes answer through these.
+ */
+function readAnswers(knex: Knex, rules: () => StatusRules, index?: StationIndex) {
+  const json = (value: unknown) => Buffer.from(JSON.stringify(value))
+  return {
+    nearest(q: NearestQuery) {
+      const body = index?.ready
+        ? index.nearestAnswer(q, rules())
+        : findNearest(knex, q, rules()).then((results) => json({ query: q, results }))
+      // No ETag: an answer for one place and moment is rarely asked again, and hashing every
+      // answer would cost more than it saves.
+      return answered(body, (body) => ({ type: 'application/json; charset=utf-8', body }))
+    },
+    bbox(q: BboxQuery) {
+      const body = index?.ready
+        ? index.inBboxAnswer(q, rules())
+        : findInBbox(knex, q, rules()).then(json)
+      return answered(body, (body) => ({
+        type: 'application/geo+json; charset=utf-8',
+        body,
+        etag: 'weak',
+      }))
+    },
+  }
+}
+
+/**
+ * The hot reads as Express routes: public, so they are mounted before the API's sign-in and
+ * body handling. They answer what the hot routes below leave: invalid input (zod's 400), other
+ * spellings of the path, and everything while the index loads.
  */
 export function stationReadRoutes(knex: Knex, rules: () => StatusRules, index?: StationIndex) {
   const router = Router()
-
+  const answers = readAnswers(knex, rules, index)
   router.get('/stations/nearest', rejectNul, async (req, res) => {
-    const q = parse(nearestQuery, req.query, 'query')
-    // No ETag: an answer for one place and moment is rarely asked again, and hashing every
-    // answer would cost more than it saves.
-    const body = index?.ready
-      ? await index.nearestAnswer(q, rules())
-      : Buffer.from(JSON.stringify({ query: q, results: await findNearest(knex, q, rules()) }))
-    res.setHeader('Content-Type', 'application/json; charset=utf-8')
-    res.setHeader('Content-Length', body.length)
-    res.end(body)
+    sendAnswer(req, res, await answers.nearest(parse(nearestQuery, req.query, 'query')))
   })
-
   router.get('/stations', rejectNul, async (req, res) => {
-    const q = parse(bboxQuery, req.query, 'query')
-    // as res.json types it: a Buffer sent is not given a charset
-    res.type('application/geo+json; charset=utf-8')
-    if (index?.ready) res.send(await index.inBboxAnswer(q, rules()))
-    else res.json(await findInBbox(knex, q, rules()))
+    sendAnswer(req, res, await answers.bbox(parse(bboxQuery, req.query, 'query')))
   })
-
   return router
 }
 
 /**
- * The same two reads ahead of Express (http/hot.ts) once the index is loaded: the answers and
- * headers these routes give, without Express's routing on the way. `base` is the API's mount
- * path. An answer that needs stations' fields the index no longer caches waits for them here.
+ * The same two reads ahead of Express (http/hot.ts) once the index is loaded, without
+ * Express's routing on the way. `base` is the API's mount path.
  */
 export function stationHotRoutes(
   base: string,
   index: StationIndex,
+  knex: Knex,
   rules: () => StatusRules,
 ): HotRoute[] {
+  const answers = readAnswers(knex, rules, index)
   const exactly = (path: string) => (p: string) => (p === path ? [] : undefined)
   return [
     {
@@ -72,11 +90,7 @@ export function stationHotRoutes(
       match: exactly(`${base}/stations/nearest`),
       answer(query) {
         const q = index.ready ? nearestQuery.safeParse(query) : undefined
-        if (!q?.success) return undefined
-        return answered(index.nearestAnswer(q.data, rules()), (body) => ({
-          type: 'application/json; charset=utf-8',
-          body,
-        }))
+        return q?.success ? answers.nearest(q.data) : undefined
       },
     },
     {
@@ -84,12 +98,7 @@ export function stationHotRoutes(
       match: exactly(`${base}/stations`),
       answer(query) {
         const q = index.ready ? bboxQuery.safeParse(query) : undefined
-        if (!q?.success) return undefined
-        return answered(index.inBboxAnswer(q.data, rules()), (body) => ({
-          type: 'application/geo+json; charset=utf-8',
-          body,
-          etag: 'weak',
-        }))
+        return q?.success ? answers.bbox(q.data) : undefined
       },
     },
   ]

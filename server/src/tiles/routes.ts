@@ -6,7 +6,7 @@ import { MAX_ZOOM, TILE_NUMBER, tileParams } from './schema.ts'
 import { stationsExtent, type TileRenderer } from './queries.ts'
 import { stationsTileJson } from './tilejson.ts'
 import type { CachedTile, TileCache } from './cache.ts'
-import type { HotAnswer, HotRoute } from '../http/hot.ts'
+import { sendAnswer, type HotAnswer, type HotRoute } from '../http/hot.ts'
 
 /**
  * A tile's answer: at once from the cache, or once rendered (and cached). Short-lived for
@@ -53,11 +53,7 @@ export function tileRoutes(
   })
   router.get('/tiles/stations/:z/:x/:y.mvt', async (req, res) => {
     const { z, x, y } = parse(tileParams, req.params, 'path')
-    const tile = await answer(z, x, y)
-    res.set(tile.headers).type(tile.type)
-    // 'weak': Express's own ETag of the body
-    if (tile.etag !== 'weak') res.setHeader('ETag', tile.etag!)
-    res.send(tile.body)
+    sendAnswer(req, res, await answer(z, x, y))
   })
   return router
 }
