@@ -333,7 +333,7 @@ export class StationIndex implements FeedObserver {
 
   /**
    * Bytes held: `search`, what the searches read (columns, tree, schedules), which grows with
-   * the stations; `bodies`, the stations' cached JSON, bounded by bodyCacheBytes.
+   * the stations; `bodies`, the stations' cached JSON and tile labels, bounded by bodyCacheBytes.
    */
   memory(): { search: number; bodies: number } {
     const s = this.schedules
