@@ -7,14 +7,7 @@ import { busyHourRows } from '../reports/queries.ts'
 import { busyHours, rollupHours } from '../reports/service.ts'
 import { maintainHistory, monthStart } from './maintenance.ts'
 import { partitionNames } from './queries.ts'
-
-/** A small deterministic PRNG, so a failure can be replayed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed * 1664525 + 1013904223) >>> 0
-    return seed / 2 ** 32
-  }
-}
+import { prng } from '../../../test/changes.ts'
 
 describeEachBackend('history partitions and hourly rollups', (db) => {
   const knex = () => db().knex

@@ -9,14 +9,7 @@ import { findInBbox, findNearest, selectStations, type StationRow } from './quer
 import { bboxQuery, nearestQuery } from './schema.ts'
 import { StationIndex } from './stationIndex.ts'
 import type { StatusRules } from './status.ts'
-
-/** A small deterministic PRNG, so a failing query can be replayed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed * 1664525 + 1013904223) >>> 0
-    return seed / 2 ** 32
-  }
-}
+import { prng, reportRandomly } from '../../../test/changes.ts'
 
 describeEachBackend('the station index answers as the SQL does', (db, backend) => {
   const knex = () => db().knex
@@ -71,19 +64,7 @@ describeEachBackend('the station index answers as the SQL does', (db, backend) =
       await knex()('stations').select('id').orderByRaw('random()').limit(30)
     ).map((r: { id: number }) => r.id)
     const [a, b, c, d, ...reported] = ids
-    for (const id of reported) {
-      await knex()('station_status')
-        .where({ station_id: id })
-        .update({
-          occupancy: Math.floor(random() * 12),
-          charging_points_in_use: Math.floor(random() * 3),
-          reported_at: new Date(rules.now.getTime() - random() * 4 * 3600_000),
-          version: knex().raw('version + 1'),
-        })
-      await knex()('station_supplies')
-        .where({ station_id: id })
-        .update({ level: Math.floor(random() * 30) })
-    }
+    await reportRandomly(knex(), reported, random, rules.now)
     const moved = await knex().raw(
       `UPDATE stations SET location = ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography
         WHERE id = ? RETURNING id`,

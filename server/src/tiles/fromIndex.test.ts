@@ -1,6 +1,4 @@
 import { beforeAll, expect, it } from 'vitest'
-import { PbfReader } from 'pbf'
-import { VectorTile } from '@mapbox/vector-tile'
 import { describeEachBackend } from '../../../test/db.ts'
 import { seedTime, testConfig } from '../../../test/app.ts'
 import { AMENITIES } from '../../../contract/vocabulary.ts'
@@ -17,22 +15,7 @@ import {
   type TileRenderer,
 } from './queries.ts'
 import { OpenSchedules } from './schedules.ts'
-
-/** A small deterministic PRNG, so a failing tile can be replayed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed * 1664525 + 1013904223) >>> 0
-    return seed / 2 ** 32
-  }
-}
-
-const decoded = (body: Buffer) => {
-  const layer = new VectorTile(new PbfReader(body)).layers.stations
-  return Array.from({ length: layer?.length ?? 0 }, (_, i) => {
-    const f = layer!.feature(i)
-    return { id: f.id, geometry: f.loadGeometry(), properties: f.properties }
-  }).sort((a, b) => a.id! - b.id!)
-}
+import { decodeStations, prng, reportRandomly } from '../../../test/changes.ts'
 
 describeEachBackend('tiles from the station index', (db, backend) => {
   const knex = () => db().knex
@@ -100,19 +83,7 @@ describeEachBackend('tiles from the station index', (db, backend) => {
       () => stations[Math.floor(random() * stations.length)]!.id,
     )
     const [a, b, c, d, e, ...reported] = ids
-    for (const id of reported) {
-      await knex()('station_status')
-        .where({ station_id: id })
-        .update({
-          occupancy: Math.floor(random() * 12),
-          charging_points_in_use: Math.floor(random() * 3),
-          reported_at: new Date(rules.now.getTime() - random() * 4 * 3600_000),
-          version: knex().raw('version + 1'),
-        })
-      await knex()('station_supplies')
-        .where({ station_id: id })
-        .update({ level: Math.floor(random() * 30) })
-    }
+    await reportRandomly(knex(), reported, random, rules.now)
     const near = stations[Math.floor(random() * stations.length)]!
     await knex().raw(
       `UPDATE stations SET location = ST_SetSRID(ST_MakePoint(?, ?), 4326)::geography WHERE id = ?`,
@@ -139,10 +110,10 @@ describeEachBackend('tiles from the station index', (db, backend) => {
     const rules: StatusRules = { now: seeded, staleAfterMs: 120 * 60_000 }
     let inside = 0
     for (const { z, x, y, k } of edgeTiles) {
-      const codes = decoded((await renders(indexTile(index, z, x, y, rules))).body).map((f) =>
-        String(f.properties.code),
+      const codes = decodeStations((await renders(indexTile(index, z, x, y, rules))).body).map(
+        (f) => String(f.properties.code),
       )
-      const sql = decoded((await stationsTile(knex(), z, x, y, rules)).body)
+      const sql = decodeStations((await stationsTile(knex(), z, x, y, rules)).body)
       expect(codes, `z${z}/${x}/${y}`).toEqual(sql.map((f) => f.properties.code))
       const edges = codes.filter((c) => /^IDXT-(IN|OUT)-[WENS]-\d+$/.test(c) && c.endsWith(`-${k}`))
       expect(edges.sort(), `z${z}/${x}/${y}`).toEqual(
@@ -171,16 +142,16 @@ describeEachBackend('tiles from the station index', (db, backend) => {
       const y = Math.floor(tileYAt(s.lat, z)) + (i % 3 === 1 ? Math.round(random() * 2 - 1) : 0)
       const context = `z${z}/${x}/${y} at ${now.toISOString()}`
       const sql = await stationsTile(knex(), z, x, y, rules)
-      const expected = decoded(sql.body)
+      const expected = decodeStations(sql.body)
       const mine = await renders(indexTile(index, z, x, y, rules))
-      expect(decoded(mine.body), context).toEqual(expected)
+      expect(decodeStations(mine.body), context).toEqual(expected)
       expect(mine.validUntil, context).toBe(sql.validUntil)
       const later = indexTile(small, z, x, y, rules)
       if (later instanceof Promise) read++
-      expect(decoded((await later).body), context).toEqual(expected)
+      expect(decodeStations((await later).body), context).toEqual(expected)
       if (backend === 'postgis') {
         const mvt = await stationsTileMvt(knex(), z, x, y, rules, schedules)
-        expect(decoded(mvt.body), context).toEqual(expected)
+        expect(decodeStations(mvt.body), context).toEqual(expected)
       }
       features += expected.length
       clustered += expected.filter((f) => Number(f.properties.point_count) > 1).length
@@ -214,8 +185,8 @@ describeEachBackend('tiles from the station index', (db, backend) => {
     expect(loading.current).toBe(true)
     const [a, b] = [await tile(loading, 14), await tile(loading, INDEX_TILES_FROM_ZOOM - 1)]
     expect(asked).toEqual([14, INDEX_TILES_FROM_ZOOM - 1])
-    expect(decoded(a.body).length).toBeGreaterThan(0)
-    expect(decoded(b.body).length).toBeGreaterThan(0)
+    expect(decodeStations(a.body).length).toBeGreaterThan(0)
+    expect(decodeStations(b.body).length).toBeGreaterThan(0)
     // the feed was lost: until the index has read everything again, its tiles may miss changes
     loading.resync()
     expect(loading.current).toBe(false)

@@ -9,6 +9,7 @@ import { seedTime, testApp, testConfig } from '../../../test/app.ts'
 import { stationsTile, stationsTileMvt } from './queries.ts'
 import { OpenSchedules } from './schedules.ts'
 import { tileJson } from './schema.ts'
+import { decodeStations } from '../../../test/changes.ts'
 
 function lonLatToTile(lon: number, lat: number, z: number) {
   const n = 2 ** z
@@ -164,13 +165,6 @@ describeEachBackend('station tiles', (db, backend) => {
           sample.map((s) => s.id),
         )
         .update({ level: 0 })
-      const decoded = (body: Buffer) => {
-        const layer = new VectorTile(new PbfReader(body)).layers.stations
-        return Array.from({ length: layer?.length ?? 0 }, (_, i) => {
-          const f = layer!.feature(i)
-          return { id: f.id, geometry: f.loadGeometry(), properties: f.properties }
-        }).sort((a, b) => a.id! - b.id!)
-      }
       const now = await seedTime(db())
       // one cache of open schedules across the clock's moves, as a server keeps it
       const schedules = new OpenSchedules()
@@ -186,8 +180,8 @@ describeEachBackend('station tiles', (db, backend) => {
             const { x, y } = lonLatToTile(s.lon, s.lat, z)
             const vt = await stationsTile(knex, z, x, y, rules)
             const mvt = await stationsTileMvt(knex, z, x, y, rules, schedules)
-            const a = decoded(vt.body)
-            expect(decoded(mvt.body), `z${z}/${x}/${y} at +${hours} h`).toEqual(a)
+            const a = decodeStations(vt.body)
+            expect(decodeStations(mvt.body), `z${z}/${x}/${y} at +${hours} h`).toEqual(a)
             expect(mvt.validUntil, `z${z}/${x}/${y} at +${hours} h`).toBe(vt.validUntil)
             features += a.length
           }
