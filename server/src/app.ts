@@ -185,7 +185,7 @@ export function createApp(deps: AppDeps): App {
   api.use(metaRoutes(knex, config))
   api.use(authRoutes(knex, config, live, limits))
   api.use(stationRoutes(knex, rules, deps.stations))
-  api.use(reportRoutes(knex, rules, metrics, deps.stations))
+  api.use(reportRoutes(knex, rules, metrics, { index: deps.stations, live }))
   api.use(downloadRoutes(knex, rules))
   api.use(coverageRoutes(knex, config, coverage))
   api.use(stationRequestRoutes(knex, config, limits))

@@ -4,7 +4,7 @@ import request from 'supertest'
 import pg from 'pg'
 import { describeEachBackend } from '../../../test/db.ts'
 import { withDatabase } from '../../../test/templates.ts'
-import { seedTime, signIn } from '../../../test/app.ts'
+import { seedTime, signIn, testConfig } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
 import { liveClient } from '../../../test/liveClient.ts'
 import type { Bbox } from '../../../contract/live-events.ts'
@@ -70,6 +70,64 @@ describeEachBackend('live events from the database’s change feed', (db, backen
       await expect.poll(() => c.statuses.get(stationId)?.version).toBe(version)
       expect(c.received.filter((s) => s.id === stationId && s.version === version)).toHaveLength(1)
       expect(c.statuses.get(stationId)!.occupancy).toBe(3)
+    }
+  })
+
+  it('a node’s own report reaches its clients without waiting for the change feed', async () => {
+    const deaf = await startServer(db())
+    try {
+      await deaf.feed.close()
+      const c = client(deaf.url)
+      expect((await c.subscribe(around)).ok).toBe(true)
+      const res = await request(deaf.url)
+        .post(`/api/v1/stations/${stationId}/reports`)
+        .set('Cookie', manager)
+        .set('Idempotency-Key', crypto.randomUUID())
+        .send({ occupancy: 5 })
+      expect(res.status).toBe(201)
+      await expect.poll(() => c.statuses.get(stationId)?.version).toBe(res.body.status.version)
+      expect(c.statuses.get(stationId)).toMatchObject({
+        occupancy: 5,
+        version: res.body.status.version,
+      })
+      // what only the feed would bring does not come: the report came from the node itself
+      const onB = client(nodeB.url)
+      expect((await onB.subscribe(around)).ok).toBe(true)
+      const version = await report(6)
+      await expect.poll(() => onB.statuses.get(stationId)?.version).toBe(version)
+      await new Promise((r) => setTimeout(r, 200))
+      expect(c.statuses.get(stationId)!.version).toBe(res.body.status.version)
+    } finally {
+      await deaf.close()
+    }
+  })
+
+  it('a node’s own report is sent once, not again when the feed brings it in a later window', async () => {
+    const quick = await startServer(db(), { config: testConfig({ LIVE_FINE_BATCH_MS: '1' }) })
+    try {
+      const c = client(quick.url)
+      expect((await c.subscribe(around)).ok).toBe(true)
+      const heard: number[] = []
+      quick.feed.observe({
+        changed: (batch) => heard.push(...batch.map((b) => b.station.status.version)),
+        resync() {},
+      })
+      const versions: number[] = []
+      for (let i = 0; i < 10; i++) {
+        const res = await request(quick.url)
+          .post(`/api/v1/stations/${stationId}/reports`)
+          .set('Cookie', manager)
+          .set('Idempotency-Key', crypto.randomUUID())
+          .send({ occupancy: i })
+        expect(res.status).toBe(201)
+        versions.push(res.body.status.version)
+      }
+      await expect.poll(() => heard.at(-1)).toBe(versions.at(-1))
+      await new Promise((r) => setTimeout(r, 100))
+      const sent = c.received.filter((s) => s.id === stationId).map((s) => s.version)
+      expect(sent).toEqual(versions)
+    } finally {
+      await quick.close()
     }
   })
 

@@ -416,6 +416,11 @@ export class LiveHub {
     this.fanout?.statusChanged(toStatusEvent(station))
   }
 
+  /** A report this node accepted: its clients see it without waiting for the change feed. */
+  reported(station: Station) {
+    this.fanout?.reported(toStatusEvent(station))
+  }
+
   /** New low-stock alerts, from the change feed: to the station's managers and the planners. */
   async alertsOpened(alerts: SupplyLowEvent[]) {
     const nsp = this.nsp

@@ -7,6 +7,7 @@ import type { StatusRules } from '../stations/status.ts'
 import type { Station } from '../stations/queries.ts'
 import type { StationIndex } from '../stations/stationIndex.ts'
 import type { Metrics } from '../health/metrics.ts'
+import type { LiveHub } from '../live/hub.ts'
 import { ifMatch, stationEtag } from '../stations/etag.ts'
 import { busyHoursQuery, historyQuery, reportBody } from './schema.ts'
 import { openAlerts } from './queries.ts'
@@ -16,7 +17,7 @@ export function reportRoutes(
   knex: Knex,
   rules: () => StatusRules,
   metrics: Pick<Metrics, 'reportAnswered'>,
-  index?: StationIndex,
+  local: { index?: StationIndex; live: Pick<LiveHub, 'reported'> },
 ) {
   const router = Router()
 
@@ -33,9 +34,12 @@ export function reportRoutes(
       { user: req.user!, stationId: id, key, ifMatch: version, body },
       rules,
     )
-    // this node answers with its own report at once; the feed brings it to the others
-    if (outcome.accepted && index && !index.reported(outcome.accepted.row))
-      await index.refresh([id])
+    // this node's index and clients have its own report at once; the feed brings it to the others
+    if (outcome.accepted) {
+      local.live.reported(outcome.body as Station)
+      const { index } = local
+      if (index && !index.reported(outcome.accepted.row)) await index.refresh([id])
+    }
     if (outcome.status === 201)
       metrics.reportAnswered(
         outcome.accepted ? 'accepted' : 'replayed',
