@@ -6,65 +6,68 @@ import type { SupplyLowEvent } from '../../../contract/live-events.ts'
 import type { Supply } from '../../../contract/vocabulary.ts'
 import { keysetPage } from '../http/paging.ts'
 import { managesColumn, stationsManagedBy } from '../stations/managers.ts'
-import { queryPrepared } from '../db/prepared.ts'
+import { prepareStatement, queryPrepared } from '../db/prepared.ts'
 import type { HistoryQuery } from './schema.ts'
 
-const applyReportSql = fs.readFileSync(new URL('./apply-report.sql', import.meta.url), 'utf8')
+/** A report's station as committed, whether its user manages it, and any earlier use of its key. */
+export type ReportTarget = StationRow & { manages: boolean; prior: PriorRequest | null }
 
-export type ReportTarget = Omit<StationRow, 'supplies'> & { claimed: boolean; manages: boolean }
-
-type SupplyLevels = Record<string, [level: number, threshold: number]>
-export interface WriteResult {
-  /** The station's supplies before this report, read after the lock. */
-  supplies_before: SupplyLevels | null
-  supplies_written: SupplyLevels
-  opened: Omit<AlertRow, 'station_id' | 'station_name'>[]
+/** What was first asked and answered under an Idempotency-Key. */
+export interface PriorRequest {
+  request_hash: string
+  status_code: number
+  response: unknown
 }
 
-/**
- * Claims the Idempotency-Key and reads the station with its status row locked, in one
- * statement: reports for one station are applied one at a time, in order. A concurrent request
- * with the same key waits here until the first commits, then finds the key taken; if the first
- * rolls back, this one claims the key instead. The supplies come from the write, which reads
- * them after the lock.
- */
-export async function claimAndLock(
-  trx: Knex.Transaction,
+/** The station, the user's right to it and the key's earlier answer, in one statement without a lock. */
+export async function readTarget(
+  knex: Knex,
   user: AuthUser,
   key: string,
-  hash: string,
   stationId: number,
 ): Promise<ReportTarget | undefined> {
-  const [station] = await queryPrepared<ReportTarget>(
-    trx,
-    selectStations(trx, 'locking')
-      .with(
-        'claim',
-        trx.raw(
-          `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response)
-         VALUES (?, ?, ?, 0, '{}') ON CONFLICT (user_id, key) DO NOTHING RETURNING key`,
-          [user.id, key, hash],
+  const [target] = await queryPrepared<ReportTarget>(
+    knex,
+    selectStations(knex)
+      .select(
+        managesColumn(knex, user.id),
+        knex.raw(
+          `(SELECT jsonb_build_object('request_hash', k.request_hash, 'status_code', k.status_code,
+                                      'response', k.response)
+              FROM idempotency_keys k WHERE k.user_id = ? AND k.key = ?) AS prior`,
+          [user.id, key],
         ),
       )
-      .select(trx.raw('EXISTS (SELECT 1 FROM claim) AS claimed'), managesColumn(trx, user.id))
-      .where('s.id', stationId)
-      // A waiting report then re-reads the status row the previous one committed (its version).
-      .forNoKeyUpdate('st'),
+      .where('s.id', stationId),
   )
-  return station
+  return target
 }
 
-/** What was first asked and answered under a taken Idempotency-Key. */
-export async function priorRequest(trx: Knex.Transaction, userId: number, key: string) {
-  return trx('idempotency_keys')
-    .select('request_hash', 'status_code', 'response')
-    .where({ user_id: userId, key })
-    .first<{ request_hash: string; status_code: number; response: unknown }>()
-}
+const applyReport = prepareStatement(
+  fs.readFileSync(new URL('./apply-report.sql', import.meta.url), 'utf8'),
+  [
+    'station_id',
+    'user_id',
+    'occupancy',
+    'charging',
+    'reported_charging',
+    'supplies',
+    'note',
+    'at',
+    'expected',
+    'key',
+    'request_hash',
+    'answer',
+  ],
+)
 
-/** Status, supplies, history row and alert changes of one report, in one statement (apply-report.sql). */
+/**
+ * Status, supplies, history row, alerts and the key's answer of one report, in one statement
+ * (apply-report.sql), if the status is still at `expected`. Undefined when it is not, or when
+ * the key was taken meanwhile: nothing was written, and the report is to be decided again.
+ */
 export async function writeReport(
-  trx: Knex.Transaction,
+  knex: Knex,
   report: {
     station_id: number
     user_id: number
@@ -74,31 +77,24 @@ export async function writeReport(
     supplies: Record<string, number>
     note: string | null
     at: Date
-    version: number
+    expected: number
+    key: string
+    request_hash: string
+    answer: unknown
   },
-): Promise<WriteResult> {
-  // One row: the final SELECT of the statement aggregates.
-  const [written] = await queryPrepared<WriteResult>(
-    trx,
-    trx.raw(applyReportSql, { ...report, supplies: JSON.stringify(report.supplies) }),
-  )
-  return written!
-}
-
-/** The answer a retry with the same Idempotency-Key gets. */
-export async function storeAnswer(
-  trx: Knex.Transaction,
-  userId: number,
-  key: string,
-  status: number,
-  body: unknown,
-) {
-  await queryPrepared(
-    trx,
-    trx('idempotency_keys')
-      .where({ user_id: userId, key })
-      .update({ status_code: status, response: JSON.stringify(body) }),
-  )
+): Promise<{ alertsOpened: number } | undefined> {
+  try {
+    const [written] = await applyReport.run<{ applied: boolean; opened: number }>(knex, {
+      ...report,
+      supplies: JSON.stringify(report.supplies),
+      answer: JSON.stringify(report.answer),
+    })
+    return written!.applied ? { alertsOpened: written!.opened } : undefined
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string }
+    if (e.code === '23505' && e.constraint === 'idempotency_keys_pkey') return undefined
+    throw err
+  }
 }
 
 export interface AlertRow {

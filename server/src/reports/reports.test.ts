@@ -173,6 +173,39 @@ describeEachBackend('station reports', (db, backend) => {
     expect(after.status.version).toBe(before.status.version + 1)
   })
 
+  it('one key sent at once for two stations: one is written, the other is 422 and writes nothing', async () => {
+    const admin = await signIn(app, 'admin')
+    for (let round = 0; round < 5; round++) {
+      const before = [await state(stationA), await state(stationB)]
+      const k = key()
+      const results = await Promise.all([
+        post(stationA, { occupancy: 1 }, k, admin),
+        post(stationB, { occupancy: 1 }, k, admin),
+      ])
+      expect(results.map((r) => r.status).sort()).toEqual([201, 422])
+      const after = [await state(stationA), await state(stationB)]
+      const written = after.map((a, i) => a.reports - before[i]!.reports)
+      expect(written.sort()).toEqual([0, 1])
+    }
+  })
+
+  it('a report that can never apply (a station without its status row) is 503 after its tries, writing nothing', async () => {
+    const admin = await signIn(app, 'admin')
+    const row = await db().knex('station_status').where({ station_id: stationB }).first()
+    await db().knex('station_status').where({ station_id: stationB }).delete()
+    try {
+      const before = await state(stationB)
+      const k = key()
+      const res = await post(stationB, { occupancy: 1 }, k, admin)
+      expect(res.status).toBe(503)
+      expect(res.headers['retry-after']).toBe('1')
+      expect(await state(stationB)).toEqual(before)
+      expect(await db().knex('idempotency_keys').where({ key: k }).first()).toBeUndefined()
+    } finally {
+      await db().knex('station_status').insert(row)
+    }
+  })
+
   it('If-Match: 412 when the status moved on, accepted when current', async () => {
     const { status } = await state(stationA)
     const stale = await post(stationA, { occupancy: 2 }, key()).set(
@@ -400,6 +433,27 @@ describeEachBackend('station reports', (db, backend) => {
       expect(res.body.status.supplies.umbrellas.level).toBe(77)
       expect(res.body.status.supplies.drinking_water.level).toBe(50)
       expect(res.body).toEqual((await request(app).get(`/api/v1/stations/${stationA}`)).body)
+    })
+
+  if (backend === 'postgis')
+    it('a report whose key another request is writing waits for it, then answers as the key says', async () => {
+      const { id: userId } = await db().knex('users').where({ username: 'manager001' }).first('id')
+      const k = key()
+      const before = await state(stationA)
+      const writer = await db().knex.transaction()
+      await writer('idempotency_keys').insert({
+        user_id: userId,
+        key: k,
+        request_hash: 'another request',
+        status_code: 201,
+        response: '{}',
+      })
+      const pending = post(stationA, { occupancy: 2 }, k).then((r) => r)
+      await new Promise((r) => setTimeout(r, 300))
+      await writer.commit()
+      const res = await pending
+      expect(res.status).toBe(422)
+      expect(await state(stationA)).toEqual(before)
     })
 
   it('history is paged newest first, filtered by time; busy hours average by weekday and hour', async () => {

@@ -6,14 +6,13 @@ import { toStation, type ReportedRow } from '../stations/queries.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { mayManage } from '../stations/managers.ts'
 import type { HistoryQuery, ReportBody } from './schema.ts'
+import { DEFAULT_LOW_THRESHOLD } from '../../../contract/vocabulary.ts'
 import {
   busyHourRows,
-  claimAndLock,
-  priorRequest,
+  readTarget,
   reportHistory,
   stationExists,
   stationTimezone,
-  storeAnswer,
   writeReport,
   type ReportTarget,
 } from './queries.ts'
@@ -77,9 +76,17 @@ function checkReport(station: ReportTarget, user: AuthUser, body: ReportBody, if
 }
 
 /**
- * Applies one report exactly once per (user, Idempotency-Key): status update, history row and
- * low-stock alerts in one transaction, with the answer stored under the key. Three statements,
- * so a burst of reports does not queue on the connection pool.
+ * How often a report is decided again because another one for its station came first. Each
+ * try fails only because another report was written, so a burst of n reports on one station
+ * needs at most n tries; past this many, the client is asked to retry later.
+ */
+const MAX_TRIES = 100
+
+/**
+ * Applies one report exactly once per (user, Idempotency-Key): status update, history row,
+ * low-stock alerts and the answer kept under the key. Two statements and no transaction: one
+ * reads the station, this decides, and one writes it all if the status is still the one
+ * decided on. If another report came first, it is decided again on what that one left.
  */
 export async function submitReport(
   knex: Knex,
@@ -88,31 +95,43 @@ export async function submitReport(
 ): Promise<ReportOutcome> {
   const { user, stationId, key, ifMatch, body } = args
   const hash = requestHash(stationId, body, ifMatch)
-  return knex.transaction(async (trx) => {
-    const station = await claimAndLock(trx, user, key, hash, stationId)
-    if (station && !station.claimed) {
-      const prior = (await priorRequest(trx, user.id, key))!
-      if (prior.request_hash !== hash) {
+  for (let tries = 0; tries < MAX_TRIES; tries++) {
+    const station = await readTarget(knex, user, key, stationId)
+    if (station?.prior) {
+      if (station.prior.request_hash !== hash) {
         throw new HttpError(
           422,
           'Unprocessable Content',
           'This Idempotency-Key was already used for a different request',
         )
       }
-      return { status: prior.status_code, body: prior.response }
+      return { status: station.prior.status_code, body: station.prior.response }
     }
     if (!station) throw notFound(`Station ${stationId} does not exist`)
     checkReport(station, user, body, ifMatch)
 
-    const version = (station.version ?? 0) + 1
-    // The clock is read under the lock, and never before the previous version's time: a report
-    // that waited for it must not go back in time (and close an alert before it opened). +1 ms,
-    // the precision we store, keeps the order under a pinned clock.
+    // Never before the previous version's time: under a pinned or lagging clock a report must
+    // not go back in time (and close an alert before it opened). +1 ms, the precision we store.
     const rules = statusRules()
     const previous = station.reported_at ? new Date(station.reported_at).getTime() + 1 : 0
     const reportedAt = new Date(Math.max(rules.now.getTime(), previous))
     const charging = body.charging_points_in_use ?? station.charging_points_in_use ?? 0
-    const written = await writeReport(trx, {
+    const { manages: _manages, prior: _prior, ...before } = station
+    const written = Object.entries(body.supplies ?? {}).map(([item, level]) => [
+      item,
+      [level, station.supplies?.[item]?.[1] ?? DEFAULT_LOW_THRESHOLD],
+    ])
+    const row = {
+      ...before,
+      occupancy: body.occupancy,
+      charging_points_in_use: charging,
+      reported_at: reportedAt,
+      version: (station.version ?? 0) + 1,
+      supplies: { ...station.supplies, ...Object.fromEntries(written) },
+    }
+    // Derived at the report's own time, so it is fresh even when the clock lags the history.
+    const updated = toStation(row, { ...rules, now: reportedAt })
+    const applied = await writeReport(knex, {
       station_id: stationId,
       user_id: user.id,
       occupancy: body.occupancy,
@@ -121,22 +140,20 @@ export async function submitReport(
       supplies: body.supplies ?? {},
       note: body.note ?? null,
       at: reportedAt,
-      version,
+      expected: station.version ?? 0,
+      key,
+      request_hash: hash,
+      answer: updated,
     })
-    const { claimed: _claimed, manages: _manages, ...before } = station
-    const row = {
-      ...before,
-      occupancy: body.occupancy,
-      charging_points_in_use: charging,
-      reported_at: reportedAt,
-      version,
-      supplies: { ...written.supplies_before, ...written.supplies_written },
-    }
-    // Derived at the report's own time, so it is fresh even when the clock lags the history.
-    const updated = toStation(row, { ...rules, now: reportedAt })
-    await storeAnswer(trx, user.id, key, 201, updated)
-    return { status: 201, body: updated, accepted: { alertsOpened: written.opened.length, row } }
-  })
+    if (applied) return { status: 201, body: updated, accepted: { ...applied, row } }
+  }
+  throw new HttpError(
+    503,
+    'Service Unavailable',
+    'This station is taking many reports at once; send this one again shortly',
+    undefined,
+    { 'Retry-After': '1' },
+  )
 }
 
 /** A station's report history: its managers, planners and admins. */

@@ -57,48 +57,37 @@ export interface Station extends Omit<
   status: LiveStatus
 }
 
-/**
- * Everything a station answer needs, live status and supplies included, in one select.
- * `locking`: for a writer that locks the status row (`FOR UPDATE OF st`, which needs an inner
- * join; every station has one). It leaves out the supplies: a read that waited for the lock
- * would see them as they were before the writer it waited for.
- */
-export function selectStations(knex: Knex, mode: 'answer' | 'locking' = 'answer') {
-  const stations = knex('stations as s')
-  const query = (
-    mode === 'answer'
-      ? stations.leftJoin('station_status as st', 'st.station_id', 's.id')
-      : stations.join('station_status as st', 'st.station_id', 's.id')
-  ).select(
-    's.id',
-    's.code',
-    's.name',
-    's.address',
-    's.province',
-    's.city',
-    's.district',
-    's.operator',
-    knex.raw('ST_X(s.location::geometry) AS lon'),
-    knex.raw('ST_Y(s.location::geometry) AS lat'),
-    's.amenities',
-    's.capacity',
-    's.charging_points',
-    's.opening_hours',
-    's.timezone',
-    's.phone',
-    's.state',
-    's.created_at',
-    's.updated_at',
-    'st.occupancy',
-    'st.charging_points_in_use',
-    'st.reported_at',
-    'st.version',
-  )
-  if (mode === 'locking') return query
-  return query.select(
-    knex.raw(`(SELECT jsonb_object_agg(ss.item, jsonb_build_array(ss.level, ss.low_threshold))
+/** Everything a station answer needs, live status and supplies included, in one select. */
+export function selectStations(knex: Knex) {
+  return knex('stations as s')
+    .leftJoin('station_status as st', 'st.station_id', 's.id')
+    .select(
+      's.id',
+      's.code',
+      's.name',
+      's.address',
+      's.province',
+      's.city',
+      's.district',
+      's.operator',
+      knex.raw('ST_X(s.location::geometry) AS lon'),
+      knex.raw('ST_Y(s.location::geometry) AS lat'),
+      's.amenities',
+      's.capacity',
+      's.charging_points',
+      's.opening_hours',
+      's.timezone',
+      's.phone',
+      's.state',
+      's.created_at',
+      's.updated_at',
+      'st.occupancy',
+      'st.charging_points_in_use',
+      'st.reported_at',
+      'st.version',
+      knex.raw(`(SELECT jsonb_object_agg(ss.item, jsonb_build_array(ss.level, ss.low_threshold))
                  FROM station_supplies ss WHERE ss.station_id = s.id) AS supplies`),
-  )
+    )
 }
 
 /** A station's fields as answered, all but its derived status (and distance). */
