@@ -1,6 +1,13 @@
 import { expect, it } from 'vitest'
 import { describeEachBackend } from '../../../test/db.ts'
-import { AMENITIES, ROLES, SCOPES, STATION_STATES, SUPPLIES } from '../../../contract/vocabulary.ts'
+import {
+  AMENITIES,
+  DEFAULT_LOW_THRESHOLD,
+  ROLES,
+  SCOPES,
+  STATION_STATES,
+  SUPPLIES,
+} from '../../../contract/vocabulary.ts'
 
 // Migrations hold their lists as literals (an applied migration never changes): a word added
 // to the vocabulary needs a new migration that widens these, or this test fails.
@@ -28,5 +35,14 @@ describeEachBackend('the database constraints and the vocabulary', (db) => {
     expect(defs, `one CHECK on ${table}.${column}`).toHaveLength(1)
     const allowed = [...defs[0]!.matchAll(/'([^']+)'::text/g)].map((m) => m[1])
     expect(new Set(allowed)).toEqual(new Set(words))
+  })
+
+  // A report answers with a new supply's threshold before the row exists: the column's default.
+  it('station_supplies.low_threshold defaults to DEFAULT_LOW_THRESHOLD', async () => {
+    const { rows } = await db().knex.raw(
+      `SELECT column_default FROM information_schema.columns
+        WHERE table_name = 'station_supplies' AND column_name = 'low_threshold'`,
+    )
+    expect(rows[0].column_default).toBe(String(DEFAULT_LOW_THRESHOLD))
   })
 })

@@ -76,6 +76,19 @@ describeEachBackend('station reports', (db, backend) => {
     expect(last.supplies).toEqual({ drinking_water: 55 })
   })
 
+  it('answers as the station then reads: a supply it did not have, just below and at its threshold', async () => {
+    for (const level of [19, 20]) {
+      await db()
+        .knex('station_supplies')
+        .where({ station_id: stationA, item: 'umbrellas' })
+        .delete()
+      const res = await post(stationA, { occupancy: 2, supplies: { umbrellas: level } })
+      expect(res.status).toBe(201)
+      expect(res.body.status.supplies.umbrellas).toEqual({ level, low: level < 20 })
+      expect(res.body).toEqual((await request(app).get(`/api/v1/stations/${stationA}`)).body)
+    }
+  })
+
   it('authorization matrix: only the station’s manager or an admin; nothing changes otherwise', async () => {
     const before = [await state(stationA), await state(stationB)]
     const planner = await signIn(app, 'planner')

@@ -117,6 +117,7 @@ export async function submitReport(
     const reportedAt = new Date(Math.max(rules.now.getTime(), previous))
     const charging = body.charging_points_in_use ?? station.charging_points_in_use ?? 0
     const { manages: _manages, prior: _prior, ...before } = station
+    // An item the station never had gets a row with the column's default threshold.
     const written = Object.entries(body.supplies ?? {}).map(([item, level]) => [
       item,
       [level, station.supplies?.[item]?.[1] ?? DEFAULT_LOW_THRESHOLD],
