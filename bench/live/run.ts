@@ -385,6 +385,7 @@ async function scenarios(ctx: LiveContext): Promise<LiveScenario[]> {
         seconds,
         p99Budget: 500,
         truthBbox: CHANGSHA,
+        processes: 2,
       },
     ),
   )
