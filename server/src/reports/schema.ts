@@ -82,7 +82,9 @@ export function registerReportsApi(registry: OpenAPIRegistry) {
       'first answer and writes nothing; the same key with another body is 422. If-Match takes ' +
       'the ETag of the station (or the bare status version) and gives 412 when the status has ' +
       'moved on. Occupancy may exceed seats (people standing) up to twice the capacity + 10; ' +
-      'chargers in use up to the station’s charging points. A retired station is 409.',
+      'chargers in use up to the station’s charging points. A retired station is 409. Reports ' +
+      'to one station are applied one after another; one that could not be applied amid a ' +
+      'burst of others is 503 with Retry-After.',
     tags: ['reports'],
     request: {
       params: idParam,
@@ -113,7 +115,7 @@ export function registerReportsApi(registry: OpenAPIRegistry) {
         },
         content: { 'application/json': { schema: station } },
       },
-      ...problemResponses(400, 401, 403, 404, 409, 412, 422),
+      ...problemResponses(400, 401, 403, 404, 409, 412, 422, 503),
     },
   })
   registry.registerPath({
