@@ -359,6 +359,7 @@ async function scenarios(ctx: LiveContext): Promise<LiveScenario[]> {
         rate,
         seconds,
         p99Budget: 250,
+        processes: 2,
       },
     ),
   )
