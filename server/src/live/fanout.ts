@@ -97,10 +97,10 @@ export class Fanout {
   /** A committed status from the change feed, unless this node announced it already. */
   statusChanged(event: StationStatusEvent) {
     const own = this.own.get(event.id)
+    // kept until the feed brings a later version: the feed may read a version more than once
     if (own !== undefined) {
-      if (event.version < own) return
+      if (event.version <= own) return
       this.own.delete(event.id)
-      if (event.version === own) return
     }
     this.enqueue(event)
   }
