@@ -27,6 +27,7 @@ import { managersOf } from './stations/managers.ts'
 import { openAlerts } from './reports/queries.ts'
 import type { AuthUser } from './auth/queries.ts'
 import { LiveHub } from './live/hub.ts'
+import type { ChangeFeed } from './live/feed.ts'
 import { RateLimits } from './http/rateLimit.ts'
 import { reportRoutes } from './reports/routes.ts'
 import { tileHotRoute, tileRoutes } from './tiles/routes.ts'
@@ -66,7 +67,7 @@ export interface AppDeps {
    * The node's change feed: with it, tiles are cached (TILE_CACHE_MB) and dropped as the
    * stations in them change; without it nothing would drop them, so none are cached.
    */
-  feed?: TileFeed
+  feed?: TileFeed & Pick<ChangeFeed, 'ownReport'>
 }
 
 /** The live hub, given what it needs from reports and stations. */
@@ -82,6 +83,16 @@ export function createLiveHub(
     managersOf: (stationId: number) => managersOf(db.knex, stationId),
   }
   return new LiveHub(db, rules, config, lookups, log, limits)
+}
+
+/** An app built without a change feed still hands its own reports to its clients and index. */
+function withoutFeed(live: LiveHub, stations?: StationIndex): Pick<ChangeFeed, 'ownReport'> {
+  return {
+    async ownReport(row, station) {
+      live.statusChanged(station)
+      await stations?.ownReport(row)
+    },
+  }
 }
 
 const webDist = path.resolve(fileURLToPath(import.meta.url), '../../../web/dist')
@@ -185,7 +196,7 @@ export function createApp(deps: AppDeps): App {
   api.use(metaRoutes(knex, config))
   api.use(authRoutes(knex, config, live, limits))
   api.use(stationRoutes(knex, rules, deps.stations))
-  api.use(reportRoutes(knex, rules, metrics, { index: deps.stations, live }))
+  api.use(reportRoutes(knex, rules, metrics, deps.feed ?? withoutFeed(live, deps.stations)))
   api.use(downloadRoutes(knex, rules))
   api.use(coverageRoutes(knex, config, coverage))
   api.use(stationRequestRoutes(knex, config, limits))

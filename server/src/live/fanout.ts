@@ -68,8 +68,6 @@ export class Fanout {
     fine: { statuses: new Map() },
     coarse: { statuses: new Map() },
   }
-  /** The newest version of each station this node announced from its own report (reported). */
-  private readonly own = new Map<number, number>()
   /** The offset of the newest window kept for recovery. */
   private offset?: string
   private readonly prefix: string
@@ -84,28 +82,8 @@ export class Fanout {
     if (keepForRecovery) this.replayOnRecovery()
   }
 
-  /**
-   * A report this node wrote, announced at once instead of after the change feed has read it
-   * back. Its version is remembered until the feed brings it too, so it is sent once.
-   */
-  reported(event: StationStatusEvent) {
-    const own = this.own.get(event.id)
-    if (own === undefined || own < event.version) this.own.set(event.id, event.version)
-    this.enqueue(event)
-  }
-
-  /** A committed status from the change feed, unless this node announced it already. */
+  /** A committed status: from the change feed, or this node's own report (ChangeFeed.ownReport). */
   statusChanged(event: StationStatusEvent) {
-    const own = this.own.get(event.id)
-    // kept until the feed brings a later version: the feed may read a version more than once
-    if (own !== undefined) {
-      if (event.version <= own) return
-      this.own.delete(event.id)
-    }
-    this.enqueue(event)
-  }
-
-  private enqueue(event: StationStatusEvent) {
     for (const cadence of ['fine', 'coarse'] as const) {
       const p = this.pending[cadence]
       const known = p.statuses.get(event.id)

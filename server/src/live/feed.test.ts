@@ -8,7 +8,7 @@ import { seedTime, signIn, testConfig } from '../../../test/app.ts'
 import { startServer } from '../../../test/server.ts'
 import { liveClient } from '../../../test/liveClient.ts'
 import type { Bbox } from '../../../contract/live-events.ts'
-import type { ChangedStation } from './feed.ts'
+import { LIVE_CHANNEL, type ChangedStation } from './feed.ts'
 
 describeEachBackend('live events from the database’s change feed', (db, backend) => {
   let nodeA: Awaited<ReturnType<typeof startServer>>
@@ -45,12 +45,12 @@ describeEachBackend('live events from the database’s change feed', (db, backen
   })
 
   /** A report through a node (A unless told), answered 201; its new version. */
-  const report = async (occupancy: number, url = nodeA.url) => {
+  const report = async (occupancy: number, url = nodeA.url, supplies?: Record<string, number>) => {
     const res = await request(url)
       .post(`/api/v1/stations/${stationId}/reports`)
       .set('Cookie', manager)
       .set('Idempotency-Key', crypto.randomUUID())
-      .send({ occupancy })
+      .send({ occupancy, supplies })
     expect(res.status).toBe(201)
     return res.body.status.version as number
   }
@@ -62,7 +62,7 @@ describeEachBackend('live events from the database’s change feed', (db, backen
     expect((await onB.subscribe(around)).ok).toBe(true)
     // what else keeps a copy on the other node hears it too
     const heard: ChangedStation[] = []
-    nodeB.feed.observe({ changed: (batch) => heard.push(...batch), resync() {} })
+    nodeB.feed.observe({ changed: (batch) => heard.push(...batch), ownReport() {}, resync() {} })
     const version = await report(3)
     await expect
       .poll(() => heard.find((c) => c.station.id === stationId)?.station.status.version)
@@ -95,26 +95,52 @@ describeEachBackend('live events from the database’s change feed', (db, backen
     }
   })
 
-  it('a node’s own report is sent once, not again when the feed brings it in a later window', async () => {
+  it('a node’s own report is handed on once, not again when the feed announces it', async () => {
     const quick = await startServer(db(), { config: testConfig({ LIVE_FINE_BATCH_MS: '1' }) })
     try {
       const c = client(quick.url)
       expect((await c.subscribe(around)).ok).toBe(true)
-      const heard: number[] = []
+      const own: number[] = []
+      const read: number[] = []
       quick.feed.observe({
-        changed: (batch) => heard.push(...batch.map((b) => b.station.status.version)),
+        changed: (batch) => read.push(...batch.map((b) => b.station.status.version)),
+        ownReport: (row) => void own.push(row.version!),
         resync() {},
       })
+      // the feed hears every report: another node's is read and handed on (each before the next)
       const versions: number[] = []
       for (let i = 0; i < 10; i++) {
-        versions.push(await report(i, quick.url))
+        const version = await report(i, i % 2 ? quick.url : nodeB.url)
+        versions.push(version)
+        if (!(i % 2)) await expect.poll(() => read.at(-1)).toBe(version)
       }
-      await expect.poll(() => heard.at(-1)).toBe(versions.at(-1))
-      await new Promise((r) => setTimeout(r, 100))
+      await new Promise((r) => setTimeout(r, 200))
+      expect(own).toEqual(versions.filter((_, i) => i % 2))
+      expect(read).toEqual(versions.filter((_, i) => !(i % 2)))
       const sent = c.received.filter((s) => s.id === stationId).map((s) => s.version)
       expect(sent).toEqual(versions)
     } finally {
       await quick.close()
+    }
+  })
+
+  it('the database announces a new status with its version, once with its supplies; other changes without one', async () => {
+    const heard: string[] = []
+    const listening = await db().listen(LIVE_CHANNEL, {
+      notify: (payload) => heard.push(payload),
+      up() {},
+      down() {},
+    })
+    try {
+      const version = await report(2, nodeA.url, { drinking_water: 30, umbrellas: 4 })
+      await db().knex('station_supplies').where({ station_id: stationId }).increment('level', 1)
+      await db().knex('station_status').where({ station_id: stationId }).update({ occupancy: 2 })
+      const s = `s:${stationId}`
+      const statuses = () => heard.filter((p) => p.startsWith('s:'))
+      await expect.poll(() => statuses().length).toBe(3)
+      expect(statuses()).toEqual([`${s}:${version}`, s, s])
+    } finally {
+      await listening.close()
     }
   })
 
@@ -159,7 +185,7 @@ describeEachBackend('live events from the database’s change feed', (db, backen
       const c = client(nodeA.url)
       expect((await c.subscribe(around)).ok).toBe(true)
       let observerResyncs = 0
-      nodeA.feed.observe({ changed() {}, resync: () => observerResyncs++ })
+      nodeA.feed.observe({ changed() {}, ownReport() {}, resync: () => observerResyncs++ })
       const { rows } = await db().knex.raw('SELECT current_database() AS name')
       const name = rows[0].name as string
       const feedBackends = () =>

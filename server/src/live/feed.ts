@@ -1,17 +1,26 @@
 import type { Knex } from 'knex'
+import { LRUCache } from 'lru-cache'
 import type { Database } from '../db/knex.ts'
-import { selectStations, toStation, type Station, type StationRow } from '../stations/queries.ts'
+import {
+  selectStations,
+  toStation,
+  type ReportedRow,
+  type Station,
+  type StationRow,
+} from '../stations/queries.ts'
 import { queryPrepared } from '../db/prepared.ts'
 import { pgArray } from '../db/arrays.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { selectAlerts, toAlertEvent, type AlertRow } from '../reports/queries.ts'
 import type { LiveHub } from './hub.ts'
 
-/** The channel the database's triggers announce changes on (see the notify_live_changes migration). */
+/** The channel the database's triggers announce changes on (the notify_live_* migrations). */
 export const LIVE_CHANNEL = 'yizhan_live'
 
 /** How soon a batch the database could not answer is read again. */
 const RETRY_MS = 1_000
+/** Stations whose handed-on version is remembered: minutes of reports, a few MB. */
+const HANDED_STATIONS = 100_000
 
 type Change = 'created' | 'updated' | 'retired'
 
@@ -28,6 +37,8 @@ export interface ChangedStation {
  */
 export interface FeedObserver {
   changed(stations: ChangedStation[]): void
+  /** A report this node wrote, handed on at once: the feed does not bring that version again. */
+  ownReport(row: ReportedRow, station: Station): void | Promise<void>
   /** The feed was lost and is back: anything may have changed meanwhile. */
   resync(): void
 }
@@ -35,14 +46,21 @@ export interface FeedObserver {
 /**
  * Live events from the database's commits: each node listens to the change feed and fans what
  * changed out to its own sockets, whoever made the change (this node, another, an import, a
- * script). Notifications carry ids; a batch is re-read in one query for its stations and one
- * for its alerts, so a burst of reports is a few reads, and an event always carries the
- * committed state. A batch is what arrived by the next turn of the event loop, and whatever
- * arrives while one is being read: no time is spent waiting for more, and one batch is read
- * at a time, so events keep their order.
+ * script). Notifications carry ids (and a status's new version); a batch is re-read in one
+ * query for its stations and one for its alerts, so a burst of reports is a few reads, and an
+ * event always carries the committed state. A version already handed on (this node's own
+ * report, or one a read brought early) is neither read nor sent again. A batch is what arrived
+ * by the next turn of the event loop, and whatever arrives while one is being read: no time is
+ * spent waiting for more, and one batch is read at a time, so events keep their order.
  */
 export class ChangeFeed {
-  private statuses = new Set<number>()
+  /** Statuses to read; true when a change did not say its version, so it is new whatever it is. */
+  private statuses = new Map<number, boolean>()
+  /**
+   * The newest version of each recently changed station this node has handed on, from the feed
+   * or its own report: a version is handed on once, however often it is announced or read.
+   */
+  private handed = new LRUCache<number, number>({ max: HANDED_STATIONS })
   private stations = new Map<number, { change: Change; before?: { lon: number; lat: number } }[]>()
   private alerts = new Set<number>()
   /** A batch waits for the next turn of the event loop, or (after a failed read) a retry. */
@@ -95,11 +113,29 @@ export class ChangeFeed {
     await this.listener?.close()
   }
 
+  /**
+   * A report this node wrote: its clients and observers have it at once, not after the feed has
+   * read it back, and the feed then leaves that version unread. Other nodes hear it from the feed.
+   */
+  async ownReport(row: ReportedRow, station: Station) {
+    if (this.handedOn(row.id, row.version!)) return
+    this.handed.set(row.id, row.version!)
+    this.hub.statusChanged(station)
+    await Promise.all(this.observers.map((o) => o.ownReport(row, station)))
+  }
+
+  private handedOn(id: number, version: number | null) {
+    return version !== null && version <= (this.handed.get(id) ?? -1)
+  }
+
   private received(payload: string) {
     const [kind, id, change, lon, lat] = payload.split(':')
     const n = Number(id)
-    if (kind === 's') this.statuses.add(n)
-    else if (kind === 'a') this.alerts.add(n)
+    if (kind === 's') {
+      if (change === undefined) this.statuses.set(n, true)
+      else if (!this.handedOn(n, Number(change))) this.statuses.set(n, !!this.statuses.get(n))
+      else return
+    } else if (kind === 'a') this.alerts.add(n)
     else if (kind === 'c') {
       const before = lon === undefined ? undefined : { lon: Number(lon), lat: Number(lat) }
       // each change is announced, in order, with the station as it is now
@@ -123,7 +159,7 @@ export class ChangeFeed {
     this.retry = undefined
     this.reading = true
     const { statuses, stations, alerts } = this
-    this.statuses = new Set()
+    this.statuses = new Map()
     this.stations = new Map()
     this.alerts = new Set()
     const knex = this.db.knex
@@ -132,11 +168,15 @@ export class ChangeFeed {
     try {
       const rules = this.rules()
       const changed: ChangedStation[] = []
-      const ids = [...statuses, ...stations.keys()]
+      const ids = [...statuses.keys(), ...stations.keys()]
       const rows = ids.length ? await readStations(knex, ids) : []
       for (const row of rows) {
-        const station = toStation(row, rules)
         const changes = stations.get(row.id)
+        // read for an earlier change, it may be a version handed on already
+        const again = this.handedOn(row.id, row.version)
+        if (!changes && again && !statuses.get(row.id)) continue
+        if (!again && row.version !== null) this.handed.set(row.id, row.version)
+        const station = toStation(row, rules)
         if (!changes) {
           this.hub.statusChanged(station)
           changed.push({ row, station })
@@ -162,7 +202,8 @@ export class ChangeFeed {
       // whatever comes in the meantime. Nothing is lost, so no client needs to start afresh.
       if (this.failures++ === 0)
         this.log(err, 'live change feed cannot read what changed; retrying')
-      for (const id of statuses) this.statuses.add(id)
+      for (const [id, unversioned] of statuses)
+        this.statuses.set(id, unversioned || !!this.statuses.get(id))
       for (const id of alerts) this.alerts.add(id)
       for (const [id, changes] of stations)
         this.stations.set(id, [...changes, ...(this.stations.get(id) ?? [])])

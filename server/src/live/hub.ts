@@ -409,16 +409,12 @@ export class LiveHub {
   }
 
   /**
-   * A station's committed status, from the change feed, coalesced per connection (fanout.ts).
+   * A station's committed status, from the change feed (or this node's own report, which the
+   * feed hands on at once), coalesced per connection (fanout.ts).
    * Each node tells its own sockets: every node hears the feed.
    */
   statusChanged(station: Station) {
     this.fanout?.statusChanged(toStatusEvent(station))
-  }
-
-  /** A report this node accepted: its clients see it without waiting for the change feed. */
-  reported(station: Station) {
-    this.fanout?.reported(toStatusEvent(station))
   }
 
   /** New low-stock alerts, from the change feed: to the station's managers and the planners. */

@@ -5,9 +5,8 @@ import { idempotencyKey, idParam } from '../http/params.ts'
 import { requireScope } from '../auth/middleware.ts'
 import type { StatusRules } from '../stations/status.ts'
 import type { Station } from '../stations/queries.ts'
-import type { StationIndex } from '../stations/stationIndex.ts'
 import type { Metrics } from '../health/metrics.ts'
-import type { LiveHub } from '../live/hub.ts'
+import type { ChangeFeed } from '../live/feed.ts'
 import { ifMatch, stationEtag } from '../stations/etag.ts'
 import { busyHoursQuery, historyQuery, reportBody } from './schema.ts'
 import { openAlerts } from './queries.ts'
@@ -17,7 +16,8 @@ export function reportRoutes(
   knex: Knex,
   rules: () => StatusRules,
   metrics: Pick<Metrics, 'reportAnswered'>,
-  local: { index?: StationIndex; live: Pick<LiveHub, 'reported'> },
+  /** Hands an accepted report to this node's clients, index and tiles at once. */
+  own: Pick<ChangeFeed, 'ownReport'>,
 ) {
   const router = Router()
 
@@ -34,12 +34,8 @@ export function reportRoutes(
       { user: req.user!, stationId: id, key, ifMatch: version, body },
       rules,
     )
-    // this node's index and clients have its own report at once; the feed brings it to the others
-    if (outcome.accepted) {
-      local.live.reported(outcome.body as Station)
-      const { index } = local
-      if (index && !index.reported(outcome.accepted.row)) await index.refresh([id])
-    }
+    // the feed brings it to the other nodes
+    if (outcome.accepted) await own.ownReport(outcome.accepted.row, outcome.body as Station)
     if (outcome.status === 201)
       metrics.reportAnswered(
         outcome.accepted ? 'accepted' : 'replayed',

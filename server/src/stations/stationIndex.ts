@@ -437,6 +437,11 @@ export class StationIndex implements FeedObserver {
     return true
   }
 
+  /** This node's own report (from the feed): in at once, or read if the index lacks the station. */
+  async ownReport(row: ReportedRow) {
+    if (!this.reported(row)) await this.refresh([row.id])
+  }
+
   /** The same for stations known by code (an import's). */
   async refreshCodes(codes: string[]) {
     if (!codes.length) return

@@ -89,6 +89,9 @@ describeEachBackend('the tile cache on the change feed', (db) => {
           for (const id of new Set(batch.map((c) => c.station.id)))
             heard[i]!.set(id, (heard[i]!.get(id) ?? 0) + 1)
         },
+        ownReport({ id }) {
+          heard[i]!.set(id, (heard[i]!.get(id) ?? 0) + 1)
+        },
         resync() {},
       }),
     )

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { ChangedStation, FeedObserver } from '../live/feed.ts'
+import type { ReportedRow, Station } from '../stations/queries.ts'
 import type { StatusRules } from '../stations/status.ts'
 import { tileXAt, tileYAt } from './coords.ts'
 import { MARGIN, type RenderedTile } from './queries.ts'
@@ -152,6 +153,11 @@ export class TileCache implements FeedObserver {
       dropped += this.drop(station.location.lon, station.location.lat)
       if (before) dropped += this.drop(before.lon, before.lat)
     }
+    if (dropped) this.events.invalidated('change', dropped)
+  }
+
+  ownReport(_row: ReportedRow, { location }: Station) {
+    const dropped = this.drop(location.lon, location.lat)
     if (dropped) this.events.invalidated('change', dropped)
   }
 
