@@ -115,8 +115,9 @@ describeEachBackend('live events from the database’s change feed', (db, backen
         if (!(i % 2)) await expect.poll(() => read.at(-1)).toBe(version)
       }
       await new Promise((r) => setTimeout(r, 200))
-      expect(own).toEqual(versions.filter((_, i) => i % 2))
-      expect(read).toEqual(versions.filter((_, i) => !(i % 2)))
+      // each version once: this node's own straight from its report, unless (under load) the
+      // feed read it before the report's answer was back; the other node's from the feed
+      expect([...own, ...read].sort((a, b) => a - b)).toEqual(versions)
       const sent = c.received.filter((s) => s.id === stationId).map((s) => s.version)
       expect(sent).toEqual(versions)
     } finally {
