@@ -27,14 +27,7 @@ export async function up(knex: Knex): Promise<void> {
       END IF;
       RETURN NULL;
     END $$`)
-  await knex.raw('DROP TRIGGER station_status_live ON station_status')
-  await knex.raw('DROP TRIGGER station_supplies_live ON station_supplies')
-  await knex.raw(`
-    CREATE TRIGGER station_status_live AFTER UPDATE ON station_status
-    FOR EACH ROW EXECUTE FUNCTION live_notify_status_version()`)
-  await knex.raw(`
-    CREATE TRIGGER station_supplies_live AFTER INSERT OR UPDATE ON station_supplies
-    FOR EACH ROW EXECUTE FUNCTION live_notify_supplies()`)
+  await triggersCall(knex, 'live_notify_status_version', 'live_notify_supplies')
   await knex.raw('DROP FUNCTION live_notify_status()')
 }
 
@@ -45,14 +38,19 @@ export async function down(knex: Knex): Promise<void> {
       PERFORM pg_notify('yizhan_live', 's:' || NEW.station_id);
       RETURN NULL;
     END $$`)
-  await knex.raw('DROP TRIGGER station_supplies_live ON station_supplies')
-  await knex.raw('DROP TRIGGER station_status_live ON station_status')
-  await knex.raw(`
-    CREATE TRIGGER station_status_live AFTER UPDATE ON station_status
-    FOR EACH ROW EXECUTE FUNCTION live_notify_status()`)
-  await knex.raw(`
-    CREATE TRIGGER station_supplies_live AFTER INSERT OR UPDATE ON station_supplies
-    FOR EACH ROW EXECUTE FUNCTION live_notify_status()`)
+  await triggersCall(knex, 'live_notify_status', 'live_notify_status')
   await knex.raw('DROP FUNCTION live_notify_supplies()')
   await knex.raw('DROP FUNCTION live_notify_status_version()')
+}
+
+/** Points the status and supplies triggers at these functions. */
+async function triggersCall(knex: Knex, status: string, supplies: string) {
+  await knex.raw('DROP TRIGGER station_status_live ON station_status')
+  await knex.raw('DROP TRIGGER station_supplies_live ON station_supplies')
+  await knex.raw(`
+    CREATE TRIGGER station_status_live AFTER UPDATE ON station_status
+    FOR EACH ROW EXECUTE FUNCTION ${status}()`)
+  await knex.raw(`
+    CREATE TRIGGER station_supplies_live AFTER INSERT OR UPDATE ON station_supplies
+    FOR EACH ROW EXECUTE FUNCTION ${supplies}()`)
 }

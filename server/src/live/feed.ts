@@ -128,12 +128,17 @@ export class ChangeFeed {
     return version !== null && version <= (this.handed.get(id) ?? -1)
   }
 
+  /** A status to read; once any of its changes did not say its version, it is read as new. */
+  private toRead(id: number, unversioned: boolean) {
+    this.statuses.set(id, unversioned || this.statuses.get(id) === true)
+  }
+
   private received(payload: string) {
     const [kind, id, change, lon, lat] = payload.split(':')
     const n = Number(id)
     if (kind === 's') {
-      if (change === undefined) this.statuses.set(n, true)
-      else if (!this.handedOn(n, Number(change))) this.statuses.set(n, !!this.statuses.get(n))
+      if (change === undefined) this.toRead(n, true)
+      else if (!this.handedOn(n, Number(change))) this.toRead(n, false)
       else return
     } else if (kind === 'a') this.alerts.add(n)
     else if (kind === 'c') {
@@ -202,8 +207,7 @@ export class ChangeFeed {
       // whatever comes in the meantime. Nothing is lost, so no client needs to start afresh.
       if (this.failures++ === 0)
         this.log(err, 'live change feed cannot read what changed; retrying')
-      for (const [id, unversioned] of statuses)
-        this.statuses.set(id, unversioned || !!this.statuses.get(id))
+      for (const [id, unversioned] of statuses) this.toRead(id, unversioned)
       for (const id of alerts) this.alerts.add(id)
       for (const [id, changes] of stations)
         this.stations.set(id, [...changes, ...(this.stations.get(id) ?? [])])
