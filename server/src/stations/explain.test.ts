@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest'
 import { describeEachBackend } from '../../../test/db.ts'
 import { bboxQuery, nearestQuery } from './schema.ts'
-import { findInBbox, findNearest, selectStations } from './queries.ts'
+import { findInBbox, findNearest, readStationFields, selectStations } from './queries.ts'
 
 /** Captures the SQL a query function sends, then asks PostgreSQL how it would run it. */
 describeEachBackend('hot paths use indexes', (db) => {
@@ -66,5 +66,10 @@ describeEachBackend('hot paths use indexes', (db) => {
     expect(rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n')).toMatch(
       /stations_pkey/,
     )
+  })
+
+  it("stations the index's cache let go are read by the primary key", async () => {
+    const plan = await plans(() => readStationFields(db().knex, [1, 2, 3]))
+    expect(plan).toMatch(/stations_pkey/)
   })
 })

@@ -13,7 +13,7 @@ import { HttpError, notFound } from '../errors.ts'
 import { keysetPage, pointFeaturePage } from '../http/paging.ts'
 import { whereIn, type Region } from '../auth/region.ts'
 import { columns, pgArray } from '../db/arrays.ts'
-import { queryPrepared } from '../db/prepared.ts'
+import { prepareStatement, queryPrepared, type Statement } from '../db/prepared.ts'
 import { toTableRow, type StationTableFilters } from './table.ts'
 import type { Bbox } from '../../../contract/bbox.ts'
 import type { LiveStatus } from '../../../contract/live-events.ts'
@@ -57,30 +57,36 @@ export interface Station extends Omit<
   status: LiveStatus
 }
 
+/** A station's own columns, without its live status: what only an edit changes. */
+function selectStationFields(knex: Knex) {
+  return knex('stations as s').select(
+    's.id',
+    's.code',
+    's.name',
+    's.address',
+    's.province',
+    's.city',
+    's.district',
+    's.operator',
+    knex.raw('ST_X(s.location::geometry) AS lon'),
+    knex.raw('ST_Y(s.location::geometry) AS lat'),
+    's.amenities',
+    's.capacity',
+    's.charging_points',
+    's.opening_hours',
+    's.timezone',
+    's.phone',
+    's.state',
+    's.created_at',
+    's.updated_at',
+  )
+}
+
 /** Everything a station answer needs, live status and supplies included, in one select. */
 export function selectStations(knex: Knex) {
-  return knex('stations as s')
+  return selectStationFields(knex)
     .leftJoin('station_status as st', 'st.station_id', 's.id')
     .select(
-      's.id',
-      's.code',
-      's.name',
-      's.address',
-      's.province',
-      's.city',
-      's.district',
-      's.operator',
-      knex.raw('ST_X(s.location::geometry) AS lon'),
-      knex.raw('ST_Y(s.location::geometry) AS lat'),
-      's.amenities',
-      's.capacity',
-      's.charging_points',
-      's.opening_hours',
-      's.timezone',
-      's.phone',
-      's.state',
-      's.created_at',
-      's.updated_at',
       'st.occupancy',
       'st.charging_points_in_use',
       'st.reported_at',
@@ -90,8 +96,28 @@ export function selectStations(knex: Knex) {
     )
 }
 
+/** A station's row without its live status and supplies. */
+export type StationFieldsRow = Omit<StationRow, keyof ReportedRow | 'distance_m'> & { id: number }
+
+let fieldsByIds: Statement<'ids'> | undefined
+
+/**
+ * The own columns of these stations, by a statement prepared once: the station index reads the
+ * stations its cache let go on the couriers' hot path.
+ */
+export function readStationFields(knex: Knex, ids: readonly number[]) {
+  // the text is the same on both backends (PostgreSQL's dialect), so compiled on first use
+  fieldsByIds ??= prepareStatement(
+    selectStationFields(knex).whereRaw('s.id = ANY(:ids::int[])').toQuery(),
+    ['ids'],
+  )
+  return fieldsByIds.run<StationFieldsRow>(knex, { ids: pgArray(ids) })
+}
+
 /** A station's fields as answered, all but its derived status (and distance). */
-export function stationFields(row: StationRow): Omit<Station, 'status'> {
+export function stationFields(
+  row: StationFieldsRow & Partial<Pick<StationRow, keyof ReportedRow | 'distance_m'>>,
+): Omit<Station, 'status'> {
   const {
     lon,
     lat,

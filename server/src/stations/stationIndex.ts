@@ -9,9 +9,11 @@ import { AMENITIES, STATION_STATES, SUPPLIES } from '../../../contract/vocabular
 import type { ChangedStation, FeedObserver } from '../live/feed.ts'
 import { isOpenFor } from './openingHours.ts'
 import {
+  readStationFields,
   selectStations,
   stationFields,
   type ReportedRow,
+  type StationFieldsRow,
   type Station,
   type StationRow,
 } from './queries.ts'
@@ -806,8 +808,8 @@ export class StationIndex implements FeedObserver {
   private async reading(picks: Picked[], bodies: (Body | undefined)[]) {
     const missing = picks.filter((_, k) => bodies[k] === undefined)
     const [cache, cols] = [this.bodies, this.cols]
-    const rows: StationRow[] = await selectStations(this.knex).whereIn(
-      's.id',
+    const rows = await readStationFields(
+      this.knex,
       missing.map((p) => p.id),
     )
     const read = new Map(rows.map((row) => [row.id, rowBody(row)]))
@@ -865,7 +867,7 @@ function bodyOf(
   }
 }
 
-const rowBody = (row: StationRow) => bodyOf(stationFields(row))
+const rowBody = (row: StationFieldsRow) => bodyOf(stationFields(row))
 
 /**
  * A cached body's bytes, about: the JSON a byte a character, the labels two (Chinese), and the
