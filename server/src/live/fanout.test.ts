@@ -112,6 +112,24 @@ describeEachBackend('live fan-out coalesces per connection', (db) => {
     )
   })
 
+  it('connections that get the same stations get the same message, over WebSocket and long-polling', async () => {
+    await sleep(2600)
+    const phones = [client(), client(), liveClient(server.url, { polling: true })]
+    clients.push(phones[2]!)
+    for (const phone of phones) expect((await phone.subscribe(view)).ok).toBe(true)
+    const got = phones.map(messages)
+    const versions = await Promise.all(sites.slice(0, 2).map((site) => report(site, 4)))
+    await expect.poll(() => got.map((g) => g.length), { timeout: 3000 }).toEqual([1, 1, 1])
+    await sleep(1200)
+    expect(got.map((g) => g.length)).toEqual([1, 1, 1])
+    const byId = (pairs: number[][]) => pairs.sort((x, y) => x[0]! - y[0]!)
+    expect(byId(got[0]![0]!.map((s) => [s.id, s.version]))).toEqual(
+      byId(sites.slice(0, 2).map((site, i) => [site.id, versions[i]!])),
+    )
+    expect(got[1]).toEqual(got[0])
+    expect(got[2]).toEqual(got[0])
+  })
+
   it('a station in several of a client’s areas comes once per window', async () => {
     // Windows open with the first change after a quiet spell: let the earlier tests' close.
     await sleep(2600)

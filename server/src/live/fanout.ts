@@ -1,4 +1,5 @@
 import type { Namespace, Socket } from 'socket.io'
+import * as ws from 'ws'
 import type { Bbox, StationStatusEvent } from '../../../contract/live-events.ts'
 import { ROOM_LEVELS, isTileRoom, roomAt, type RoomLevel } from './tiles.ts'
 
@@ -32,6 +33,27 @@ export function withArea(areas: readonly Bbox[], bbox: Bbox): Bbox[] {
       Math.max(...all.map((a) => a[3])),
     ],
   ]
+}
+
+// Not in ws's typings: socket.io's adapter frames its broadcasts with it too.
+const { Sender } = ws as unknown as {
+  Sender: { frame(data: Buffer, options: Record<string, boolean | number>): Buffer[] }
+}
+
+/**
+ * The WebSocket frame of an engine.io message, made once for every connection that gets it, as
+ * socket.io's own broadcasts do: engine.io writes these bytes to each WebSocket instead of
+ * encoding the message again per connection (a long-polling one still encodes it).
+ */
+function sharedFrame(frame: string) {
+  const wsPreEncodedFrame = Sender.frame(Buffer.from(`4${frame}`), {
+    fin: true,
+    mask: false,
+    opcode: 1,
+    readOnly: false,
+    rsv1: false,
+  })
+  return { wsPreEncodedFrame } as Parameters<Socket['conn']['write']>[1]
 }
 
 /** Phones (every area on the finest rooms) get the short window; anything larger the long one. */
@@ -133,7 +155,8 @@ export class Fanout {
       const data: unknown[] = list.length === 1 ? ['station:status', list[0]] : [STATUSES, list]
       if (this.offset) data.push(this.offset)
       const frame = this.prefix + JSON.stringify(data)
-      for (const socket of group) if (socket.connected) socket.conn.write(frame)
+      const options = group.length > 1 ? sharedFrame(frame) : undefined
+      for (const socket of group) if (socket.connected) socket.conn.write(frame, options)
     }
   }
 
