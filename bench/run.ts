@@ -30,7 +30,7 @@ writes bench/results/<date>.json plus a table to stdout.
   --only LIST    scenarios to run, e.g. B1,B3 (default all: ${SCENARIO_IDS.join(',')})
   --duration S   seconds per measured step (default 10; smoke 1)
   --smoke        tiny sizes and second-long steps; budgets are not judged
-  --cpu-prof     run the servers under node --cpu-prof; summaries go into the results
+  --cpu-prof     run the servers (and B4's client processes) under node --cpu-prof; summaries go into the results
   --out FILE     where to write the JSON (default bench/results/<date>.json; smoke: a temp file)
 
 Environment: BENCH_DATABASE_URL, the admin connection that creates the bench databases

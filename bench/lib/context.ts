@@ -32,6 +32,7 @@ export function createContext(
     password: BENCH_PASSWORD,
     tmpDir,
     log,
+    profileDir: options.cpuProf ? profileDir : undefined,
     database(stations) {
       // One creation per size even when two scenarios ask at once.
       let db = databases.get(stations)
@@ -47,7 +48,7 @@ export function createContext(
         ...opts,
         password: BENCH_PASSWORD,
         logDir: tmpDir,
-        profileDir: options.cpuProf ? profileDir : undefined,
+        profileDir: ctx.profileDir,
       })
       ctx.defer(() => server.stop())
       return server

@@ -58,7 +58,7 @@ export function formatResults(results: readonly ScenarioResult[]): string {
     if (r.error) out.push(`- **ERROR**: ${r.error}`)
     for (const p of r.profiles ?? []) {
       out.push(
-        `- server profile ${p.label} (${p.file}), ${int(p.busyMs)} ms busy of ${int(p.sampledMs)} ms:`,
+        `- profile of ${p.label} (${p.file}), ${int(p.busyMs)} ms busy of ${int(p.sampledMs)} ms:`,
         `  - by area: ${p.areas
           .slice(0, 10)
           .map((a) => `${a.area} ${a.selfPct} %`)

@@ -89,7 +89,7 @@ export async function spawnServer(s: SpawnServerSettings): Promise<ServerHandle>
     if (!profileDir || !fs.existsSync(profileDir)) return undefined
     // Thread 0 is the server; the others are tsx's module-loader thread.
     const file = fs.readdirSync(profileDir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f))
-    return file ? summariseProfile(s.label, path.join(profileDir, file)) : undefined
+    return file ? summariseProfile(`server ${s.label}`, path.join(profileDir, file)) : undefined
   }
 
   const deadline = started + (s.readyTimeoutMs ?? 60_000)

@@ -131,6 +131,8 @@ export interface BenchContext {
   /** Removed when the run ends. */
   tmpDir: string
   log(message: string): void
+  /** Under --cpu-prof: where profiles go (the servers' and those of other node processes). */
+  profileDir?: string
   /** A migrated, seeded database with this many stations: created once, reused by later runs. */
   database(stations: number): Promise<BenchDatabase>
   /** The real server (server/src/index.ts) as a child process; stopped at exit at the latest. */

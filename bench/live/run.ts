@@ -4,11 +4,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import path from 'node:path'
 import os from 'node:os'
 import http from 'node:http'
 import crypto from 'node:crypto'
 import knexFactory, { type Knex } from 'knex'
-import type { BenchContext, ScenarioResult } from '../lib/types.ts'
+import type { BenchContext, ProfileSummary, ScenarioResult } from '../lib/types.ts'
+import { summariseProfile } from '../lib/profile.ts'
 import { settle, startCpu } from '../lib/cpu.ts'
 import { login } from '../lib/http.ts'
 import { percentile } from '../lib/stats.ts'
@@ -27,6 +29,8 @@ interface LiveContext {
   adminCookie: string
   smoke: boolean
   log: (line: string) => void
+  /** Under --cpu-prof: the client processes are profiled too. */
+  profileDir?: string
 }
 
 interface LiveScenario {
@@ -35,6 +39,7 @@ interface LiveScenario {
   metrics: Record<string, number>
   budgets: Record<string, { limit: number; op: '<=' | '>='; pass: boolean }>
   notes: string[]
+  profiles?: ProfileSummary[]
 }
 
 export const CHANGSHA: Bbox = [112.6, 27.95, 113.2, 28.5]
@@ -57,9 +62,13 @@ const SAMPLE_STATUS = {
 }
 const here = new URL('.', import.meta.url).pathname
 
-function child(file: string, args: string[] = []) {
+function child(file: string, args: string[] = [], profileDir?: string) {
   return fork(`${here}${file}`, args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      '--import',
+      'tsx',
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
 }
@@ -194,7 +203,12 @@ async function fanOut(
     CHANGSHA,
   )
   const parts = opts.processes ?? 1
-  const children = Array.from({ length: parts }, () => child('clients.ts'))
+  const profileDirs = Array.from(
+    { length: parts },
+    (_, i) => ctx.profileDir && path.join(ctx.profileDir, `${id}-clients-${i + 1}`),
+  )
+  const children = profileDirs.map((dir) => child('clients.ts', [], dir))
+  let scenario: LiveScenario
   type Reply<T> = Extract<ClientsReply, { type: T }>
   /** Sends a command to every client process (a function: one per process), with their replies. */
   const each = <T extends ClientsReply['type']>(
@@ -287,7 +301,7 @@ async function fanOut(
     }
     if (truth) budgets.converged_ratio = { limit: 1, op: '>=', pass: metrics.converged_ratio === 1 }
     else budgets.delivered_ratio = { limit: 1, op: '>=', pass: metrics.delivered_ratio === 1 }
-    return {
+    scenario = {
       id,
       name,
       metrics,
@@ -299,6 +313,13 @@ async function fanOut(
     await Promise.all(children.map(closeChild))
     await settle(ctx.serverPid)
   }
+  // written by V8 as each client process exits
+  const profiles = profileDirs.flatMap((dir, i) => {
+    // thread 0 is the process's own; the others are tsx's module-loader thread
+    const file = dir && fs.readdirSync(dir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+    return file ? [summariseProfile(`${id} clients, process ${i + 1}`, path.join(dir, file))] : []
+  })
+  return profiles.length ? { ...scenario, profiles } : scenario
 }
 
 function closeChild(proc: ChildProcess) {
@@ -417,8 +438,10 @@ export async function runLiveBench(ctx: BenchContext): Promise<ScenarioResult[]>
   const server = await ctx.startServer({ label: 'B4', database: db })
   const adminCookie = await login(server.url, 'admin', ctx.password)
   const knex = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 2 } })
+  let results: LiveScenario[]
+  let serverProfile: ProfileSummary | undefined
   try {
-    const results = await scenarios({
+    results = await scenarios({
       url: server.url,
       serverPid: server.pid,
       database: db.name,
@@ -426,8 +449,16 @@ export async function runLiveBench(ctx: BenchContext): Promise<ScenarioResult[]>
       adminCookie,
       smoke: ctx.options.smoke,
       log: ctx.log,
+      profileDir: ctx.profileDir,
     })
-    return results.map((r) => ({
+  } finally {
+    await knex.destroy()
+    serverProfile = await server.stop()
+  }
+  return results.map((r, i) => {
+    // one server for every step: its profile goes with the first
+    const profiles = [...(i === 0 && serverProfile ? [serverProfile] : []), ...(r.profiles ?? [])]
+    return {
       id: r.id,
       title: r.name,
       measurements: [
@@ -452,9 +483,7 @@ export async function runLiveBench(ctx: BenchContext): Promise<ScenarioResult[]>
         ...r.notes,
         'clients, server and report generator are separate processes on the same 2 cores',
       ],
-    }))
-  } finally {
-    await knex.destroy()
-    await server.stop()
-  }
+      ...(profiles.length ? { profiles } : {}),
+    }
+  })
 }
