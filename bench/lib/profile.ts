@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import path from 'node:path'
 import type { ProfileSummary } from './types.ts'
 
 interface CpuProfile {
@@ -69,4 +70,14 @@ export function summariseProfile(label: string, file: string, top = 25): Profile
       .slice(0, top)
       .map(([area, us]) => ({ area, selfPct: pct(us) })),
   }
+}
+
+/**
+ * The summary of the profile a node process under `--cpu-prof-dir=dir` wrote as it exited, if
+ * any. Thread 0 is the process's own; the others are tsx's module-loader thread.
+ */
+export function summariseProfileIn(label: string, dir: string): ProfileSummary | undefined {
+  if (!fs.existsSync(dir)) return undefined
+  const file = fs.readdirSync(dir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+  return file ? summariseProfile(label, path.join(dir, file)) : undefined
 }

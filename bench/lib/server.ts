@@ -3,7 +3,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { track } from './children.ts'
-import { summariseProfile } from './profile.ts'
+import { summariseProfileIn } from './profile.ts'
 import type { ProfileSummary, ServerHandle, ServerOptions } from './types.ts'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -86,10 +86,7 @@ export async function spawnServer(s: SpawnServerSettings): Promise<ServerHandle>
       await exited
       clearTimeout(timer)
     }
-    if (!profileDir || !fs.existsSync(profileDir)) return undefined
-    // Thread 0 is the server; the others are tsx's module-loader thread.
-    const file = fs.readdirSync(profileDir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f))
-    return file ? summariseProfile(`server ${s.label}`, path.join(profileDir, file)) : undefined
+    return profileDir ? summariseProfileIn(`server ${s.label}`, profileDir) : undefined
   }
 
   const deadline = started + (s.readyTimeoutMs ?? 60_000)

@@ -10,7 +10,7 @@ import http from 'node:http'
 import crypto from 'node:crypto'
 import knexFactory, { type Knex } from 'knex'
 import type { BenchContext, ProfileSummary, ScenarioResult } from '../lib/types.ts'
-import { summariseProfile } from '../lib/profile.ts'
+import { summariseProfileIn } from '../lib/profile.ts'
 import { settle, startCpu } from '../lib/cpu.ts'
 import { login } from '../lib/http.ts'
 import { percentile } from '../lib/stats.ts'
@@ -313,11 +313,9 @@ async function fanOut(
     await Promise.all(children.map(closeChild))
     await settle(ctx.serverPid)
   }
-  // written by V8 as each client process exits
   const profiles = profileDirs.flatMap((dir, i) => {
-    // thread 0 is the process's own; the others are tsx's module-loader thread
-    const file = dir && fs.readdirSync(dir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f))
-    return file ? [summariseProfile(`${id} clients, process ${i + 1}`, path.join(dir, file))] : []
+    const profile = dir && summariseProfileIn(`${id} clients, process ${i + 1}`, dir)
+    return profile ? [profile] : []
   })
   return profiles.length ? { ...scenario, profiles } : scenario
 }

@@ -97,7 +97,7 @@ export function selectStations(knex: Knex) {
 }
 
 /** A station's row without its live status and supplies. */
-export type StationFieldsRow = Omit<StationRow, keyof ReportedRow | 'distance_m'> & { id: number }
+export type StationFieldsRow = Omit<StationRow, Exclude<keyof ReportedRow, 'id'> | 'distance_m'>
 
 let fieldsByIds: Statement<'ids'> | undefined
 
