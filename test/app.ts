@@ -47,3 +47,16 @@ export async function seedTime(db: Database): Promise<Date> {
   const row = await db.knex('station_status').max({ t: 'reported_at' }).first()
   return new Date(row!.t as Date)
 }
+
+const HALF_HOUR_MS = 30 * 60_000
+
+/**
+ * Waits, if need be, until the next half hour is at least `ms` away. The seed's opening hours
+ * change on the hour or half hour (China's zone keeps them there in UTC too), so a test that
+ * compares answers taken on the real clock moments apart does not see stations open or close
+ * between them.
+ */
+export async function clearOfOpeningChanges(ms: number) {
+  const left = HALF_HOUR_MS - (Date.now() % HALF_HOUR_MS)
+  if (left < ms) await new Promise((r) => setTimeout(r, left + 1000))
+}
