@@ -245,3 +245,67 @@ describeEachBackend('live fan-out coalesces per connection', (db) => {
     expect(c.snapshots()).toBe(1)
   })
 })
+
+describeEachBackend('live fan-out writes a window a slice at a time', (db) => {
+  let server: Awaited<ReturnType<typeof startServer>>
+  let admin: string
+  let site: Site
+  const phones: ReturnType<typeof liveClient>[] = []
+
+  beforeAll(async () => {
+    const now = await seedTime(db())
+    // Every report its own window, and a turn of the event loop after every 16 writes.
+    server = await startServer(db(), {
+      clock: () => now,
+      config: testConfig({
+        LIVE_FINE_BATCH_MS: '0',
+        LIVE_WRITE_SLICE_MS: '0',
+        LIVE_MAX_CONNECTIONS_PER_ADDRESS: '100',
+      }),
+    })
+    admin = await signIn(server.server as never, 'admin')
+    const { rows } = await db().knex.raw(
+      `SELECT id, ST_X(location::geometry) AS lon, ST_Y(location::geometry) AS lat, capacity
+         FROM stations WHERE city = '长沙市' AND state = 'active' ORDER BY id LIMIT 1`,
+    )
+    site = rows[0]
+  })
+  afterAll(async () => {
+    for (const c of phones) c.close()
+    await server?.close()
+  })
+
+  it('every connection gets every window, in order, however many turns the writes take', async () => {
+    const { lon, lat } = site
+    // Two groups of phones with different views around the station: two messages a window.
+    for (let i = 0; i < 50; i++) {
+      const d = i % 2 ? 0.001 : 0.002
+      const phone = liveClient(server.url)
+      phones.push(phone)
+      expect((await phone.subscribe([lon - d, lat - d, lon + d, lat + d])).ok).toBe(true)
+    }
+    const seen = phones.map((phone) => {
+      const versions: number[] = []
+      phone.socket.on('station:status', (s) => versions.push(s.version))
+      return versions
+    })
+    const posted: number[] = []
+    for (let i = 1; i <= 6; i++) {
+      const res = await request(server.url)
+        .post(`/api/v1/stations/${site.id}/reports`)
+        .set('Cookie', admin)
+        .set('Idempotency-Key', crypto.randomUUID())
+        .send({ occupancy: i % (site.capacity + 1) })
+        .expect(201)
+      posted.push(res.body.status.version)
+    }
+    const last = posted.at(-1)!
+    await expect
+      .poll(() => seen.filter((v) => v.at(-1) === last).length, { timeout: 5000 })
+      .toBe(50)
+    for (const versions of seen) {
+      expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b))
+      expect(versions.every((v) => posted.includes(v))).toBe(true)
+    }
+  })
+})
