@@ -213,15 +213,6 @@ export const configSchema = z.object({
     .describe(
       'Window over which a live client following only small areas (a phone’s view) gets one message with what changed in them',
     ),
-  LIVE_WRITE_SLICE_MS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(100)
-    .default(4)
-    .describe(
-      'How long writing a window’s live messages may hold the event loop before reports and reads get a turn; the rest is written on the next turn',
-    ),
   LIVE_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
     .number()
     .int()

@@ -69,22 +69,13 @@ interface Pending {
   timer?: NodeJS.Timeout
 }
 
-/** One message of a window and the connections it still has to reach. */
-interface Outgoing {
-  frame: string
-  options?: Parameters<Socket['conn']['write']>[1]
-  sockets: Socket[]
-  next: number
-}
-
 /**
  * Per-connection coalescing of station statuses. Changes wait for a window: LIVE_FINE_BATCH_MS
  * for phones, LIVE_BATCH_MS for larger views. At the end of a window each connection gets at
  * most one message with the newest status of every changed station inside its areas (the
  * tile rooms only find candidate connections; the areas decide). Connections that get the same
  * stations share one encoded frame: one `station:status` for a single station, else
- * `station:statuses`. The messages are written a few milliseconds at a time (sliceMs), oldest
- * window first, so that the reports whose statuses they carry are not held up behind them.
+ * `station:statuses`.
  *
  * Connection state recovery: socket.io keeps every broadcast for the recovery window with the
  * set of its recipients, which for per-connection messages would grow with clients × windows.
@@ -101,20 +92,11 @@ export class Fanout {
   }
   /** The offset of the newest window kept for recovery. */
   private offset?: string
-  /** Messages not yet written to all their connections, oldest first. */
-  private outbox: Outgoing[] = []
-  private writing?: NodeJS.Immediate
   private readonly prefix: string
 
   constructor(
     private readonly nsp: Namespace,
     private readonly windows: Record<Cadence, number>,
-    /**
-     * How long the writes may hold the event loop before they let it turn: ten thousand phones
-     * take tens of milliseconds to write to, and reports, reads and the database's answers
-     * should not wait behind all of them.
-     */
-    private readonly sliceMs: number,
     /** Keep windows for connection state recovery (on, and no cluster adapter). */
     private readonly keepForRecovery: boolean,
   ) {
@@ -134,8 +116,6 @@ export class Fanout {
 
   close() {
     for (const p of Object.values(this.pending)) clearTimeout(p.timer)
-    clearImmediate(this.writing)
-    this.outbox = []
   }
 
   private flush(cadence: Cadence) {
@@ -176,32 +156,8 @@ export class Fanout {
       if (this.offset) data.push(this.offset)
       const frame = this.prefix + JSON.stringify(data)
       const options = group.length > 1 ? sharedFrame(frame) : undefined
-      this.outbox.push({ frame, options, sockets: group, next: 0 })
+      for (const socket of group) if (socket.connected) socket.conn.write(frame, options)
     }
-    if (!this.writing) this.write()
-  }
-
-  /**
-   * Writes the outbox in order, for at most sliceMs a turn of the event loop. A window's
-   * messages go after the previous window's, so a connection gets its statuses in order.
-   */
-  private write() {
-    this.writing = undefined
-    const until = performance.now() + this.sliceMs
-    let written = 0
-    for (let k = 0; k < this.outbox.length; k++) {
-      const out = this.outbox[k]!
-      while (out.next < out.sockets.length) {
-        const socket = out.sockets[out.next++]!
-        if (socket.connected) socket.conn.write(out.frame, out.options)
-        if (++written % 16 === 0 && performance.now() > until) {
-          this.outbox = this.outbox.slice(k)
-          this.writing = setImmediate(() => this.write())
-          return
-        }
-      }
-    }
-    this.outbox = []
   }
 
   /** One packet per window, to rooms nobody is in: socket.io stores it and gives it an offset. */

@@ -64,7 +64,6 @@ export type LiveConfig = Pick<
   | 'LIVE_RECOVERY_SECONDS'
   | 'LIVE_BATCH_MS'
   | 'LIVE_FINE_BATCH_MS'
-  | 'LIVE_WRITE_SLICE_MS'
   | 'LIVE_MAX_CONNECTIONS_PER_ADDRESS'
   | 'LIVE_SUBSCRIBES_PER_MINUTE'
   | 'LIVE_SUBSCRIBES_PER_ADDRESS_PER_MINUTE'
@@ -179,7 +178,6 @@ export class LiveHub {
     this.fanout = new Fanout(
       nsp as unknown as Namespace,
       { fine: this.config.LIVE_FINE_BATCH_MS, coarse: this.config.LIVE_BATCH_MS },
-      this.config.LIVE_WRITE_SLICE_MS,
       recoverySeconds > 0 && !this.clustered,
     )
     nsp.use((socket, next) => {
