@@ -18,13 +18,7 @@ import {
   type StationRow,
 } from './queries.ts'
 import type { BboxQuery, NearestQuery } from './schema.ts'
-import {
-  availabilityOf,
-  deriveStatus,
-  statusChangesAt,
-  type StatusInput,
-  type StatusRules,
-} from './status.ts'
+import { availabilityOf, deriveStatus, type StatusInput, type StatusRules } from './status.ts'
 import type { LiveStatus } from '../../../contract/live-events.ts'
 
 /** geokdbush's earth, in km: a radius in metres on PostGIS's sphere is the same angle on it. */
@@ -88,12 +82,11 @@ interface Filter {
   now: Date
 }
 
-/** A station picked for an answer, its slot's generation then, and its cached fields if any. */
+/** A station picked for an answer, and its slot's generation then. */
 interface Picked {
   id: number
   slot: number
   gen: number
-  body?: Body
 }
 
 /** One station of an answer: its JSON is `head`, its cached fields, `tail`. */
@@ -110,17 +103,6 @@ interface Body {
   name: string
   /** Comma-separated, in the station's order. */
   amenities: string
-  /** Its derived status as last written, while the station's version and the clock allow. */
-  status?: StatusMemo
-}
-
-/** A status's JSON, right from `from` until `until` (epoch ms) at this version. */
-interface StatusMemo {
-  version: number
-  staleAfterMs: number
-  from: number
-  until: number
-  json: string
 }
 
 /** A station in a tile, as the tile shows it (see tiles/fromIndex.ts). */
@@ -630,23 +612,9 @@ export class StationIndex implements FeedObserver {
     return picked
   }
 
-  /**
-   * A slot's status as deriveStatus gives it for the row the slot was made from; kept on the
-   * station's cached fields until the clock alone could change it (statusChangesAt), as most
-   * answers ask again for stations an earlier one derived.
-   */
-  private statusJson(slot: number, rules: StatusRules, body?: Body): string {
+  /** A slot's status as deriveStatus gives it for the row the slot was made from. */
+  private statusJson(slot: number, rules: StatusRules): string {
     const c = this.cols
-    const now = rules.now.getTime()
-    const memo = body?.status
-    if (
-      memo &&
-      memo.version === c.version[slot] &&
-      memo.staleAfterMs === rules.staleAfterMs &&
-      memo.from <= now &&
-      now < memo.until
-    )
-      return memo.json
     let supplies: StatusInput['supplies'] = null
     for (const k of SUPPLY_ORDER) {
       const level = c.level[slot * NSUPPLY + k]!
@@ -669,31 +637,22 @@ export class StationIndex implements FeedObserver {
       version: c.version[slot]!,
       supplies,
     }
-    const json = JSON.stringify(deriveStatus(input, rules.now, rules.staleAfterMs))
-    if (body) {
-      const until = statusChangesAt(input, rules.now, rules.staleAfterMs)
-      body.status = {
-        version: input.version!,
-        staleAfterMs: rules.staleAfterMs,
-        from: now,
-        until,
-        json,
-      }
-    }
-    return json
+    return JSON.stringify(deriveStatus(input, rules.now, rules.staleAfterMs))
   }
 
-  private nearestParts(q: NearestQuery, rules: StatusRules): Part[] {
+  private part(slot: number, head: string, tail: string): Part {
+    return { ...this.picked(slot), head, tail }
+  }
+
+  private nearestParts(q: NearestQuery, rules: StatusRules) {
     const c = this.cols
-    return this.pick(q, rules).map(({ slot, d }) => {
-      const picked = this.picked(slot)
-      const status = this.statusJson(slot, rules, picked.body)
-      return {
-        ...picked,
-        head: '',
-        tail: `,"location":{"lon":${c.lon[slot]},"lat":${c.lat[slot]}},"status":${status},"distance_m":${JSON.stringify(d)}}`,
-      }
-    })
+    return this.pick(q, rules).map(({ slot, d }) =>
+      this.part(
+        slot,
+        '',
+        `,"location":{"lon":${c.lon[slot]},"lat":${c.lat[slot]}},"status":${this.statusJson(slot, rules)},"distance_m":${JSON.stringify(d)}}`,
+      ),
+    )
   }
 
   /**
@@ -741,14 +700,13 @@ export class StationIndex implements FeedObserver {
     const more = page.length > q.limit
     if (more) page.pop()
     const nextCursor = more ? String(c.id[page[page.length - 1]!]) : null
-    const parts = page.map((slot): Part => {
-      const picked = this.picked(slot)
-      return {
-        ...picked,
-        head: `{"type":"Feature","id":${c.id[slot]},"geometry":{"type":"Point","coordinates":[${c.lon[slot]},${c.lat[slot]}]},"properties":`,
-        tail: `,"status":${this.statusJson(slot, rules, picked.body)}}}`,
-      }
-    })
+    const parts = page.map((slot) =>
+      this.part(
+        slot,
+        `{"type":"Feature","id":${c.id[slot]},"geometry":{"type":"Point","coordinates":[${c.lon[slot]},${c.lat[slot]}]},"properties":`,
+        `,"status":${this.statusJson(slot, rules)}}}`,
+      ),
+    )
     return { parts, after: `],"next_cursor":${JSON.stringify(nextCursor)}}` }
   }
 
@@ -821,8 +779,7 @@ export class StationIndex implements FeedObserver {
   }
 
   private picked(slot: number): Picked {
-    const id = this.cols.id[slot]!
-    return { id, slot, gen: this.cols.gen[slot]!, body: this.bodies.get(id) }
+    return { id: this.cols.id[slot]!, slot, gen: this.cols.gen[slot]! }
   }
 
   /** The answer's bytes; the parts around the bodies are ASCII, so they are their own UTF-8. */
@@ -844,7 +801,7 @@ export class StationIndex implements FeedObserver {
 
   /** The picked stations' cached fields: at once, or once those the cache let go are read. */
   private bodiesOf(picks: Picked[]): (Body | undefined)[] | Promise<(Body | undefined)[]> {
-    const bodies = picks.map((p) => p.body)
+    const bodies = picks.map((p) => this.bodies.get(p.id))
     return bodies.includes(undefined) ? this.reading(picks, bodies) : bodies
   }
 
@@ -912,12 +869,9 @@ function bodyOf(
 
 const rowBody = (row: StationFieldsRow) => bodyOf(stationFields(row))
 
-/** What a body's status memo may take: the JSON (about 450 bytes with four supplies) and the memo. */
-const STATUS_MEMO_BYTES = 560
-
 /**
- * A cached body's bytes, about: the JSON a byte a character, the labels two (Chinese), the
- * strings' and the entry's own, and its status memo's.
+ * A cached body's bytes, about: the JSON a byte a character, the labels two (Chinese), and the
+ * strings' and the entry's own.
  */
 const bodySize = (b: Body) =>
-  b.json.length + 2 * (b.code.length + b.name.length) + b.amenities.length + 112 + STATUS_MEMO_BYTES
+  b.json.length + 2 * (b.code.length + b.name.length) + b.amenities.length + 112
