@@ -10,8 +10,8 @@ import { describeMachine } from './lib/machine.ts'
 import { PGBENCH } from './lib/pgbench.ts'
 import { budgetText, formatResults } from './lib/report.ts'
 import { ROOT } from './lib/server.ts'
-import { SCENARIO_IDS, type BenchOptions } from './lib/types.ts'
-import type { ScenarioId, ScenarioResult } from './lib/types.ts'
+import { LIVE_STEPS, SCENARIO_IDS, type BenchOptions } from './lib/types.ts'
+import type { LiveStep, ScenarioId, ScenarioResult } from './lib/types.ts'
 import { nearestScenarios } from './scenarios/nearest.ts'
 import { tileScenario } from './scenarios/tiles.ts'
 import { coverageScenario } from './scenarios/coverage.ts'
@@ -27,7 +27,8 @@ Runs the benchmark scenarios of docs/PERFORMANCE.md against real PostgreSQL + Po
 writes bench/results/<date>.json plus a table to stdout.
 
   --stations N   stations in the main bench database (default 100000; smoke 1000)
-  --only LIST    scenarios to run, e.g. B1,B3 (default all: ${SCENARIO_IDS.join(',')})
+  --only LIST    scenarios to run, e.g. B1,B3 (default all: ${SCENARIO_IDS.join(',')}); B4's
+                 steps can be named alone: ${LIVE_STEPS.join(',')}
   --duration S   seconds per measured step (default 10; smoke 1)
   --smoke        tiny sizes and second-long steps; budgets are not judged
   --cpu-prof     run the servers (and B4's client processes) under node --cpu-prof; summaries go into the results
@@ -64,9 +65,16 @@ function parseCli(): { options: BenchOptions; out?: string } | undefined {
     }
     return n
   }
-  const only = (values.only ?? SCENARIO_IDS.join(',')).split(',').map((s) => s.trim().toUpperCase())
-  const unknown = only.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id))
+  const named = (values.only ?? SCENARIO_IDS.join(',')).split(',').map((s) => s.trim())
+  const scenario = (id: string) => SCENARIO_IDS.find((s) => s === id.toUpperCase())
+  const step = (id: string) => LIVE_STEPS.find((s) => s.toUpperCase() === id.toUpperCase())
+  const unknown = named.filter((id) => !scenario(id) && !step(id))
   if (unknown.length) throw new Error(`--only: unknown scenario ${unknown.join(', ')}`)
+  const steps = named.flatMap((id) => step(id) ?? [])
+  const only = new Set<ScenarioId>(named.flatMap((id) => scenario(id) ?? []))
+  // B4 named whole runs every step
+  const liveSteps = new Set<LiveStep>(steps.length && !only.has('B4') ? steps : LIVE_STEPS)
+  if (steps.length) only.add('B4')
   const durationS = number('duration', values.duration, smoke ? 1 : 10, 1, 600)
   return {
     options: {
@@ -76,7 +84,8 @@ function parseCli(): { options: BenchOptions; out?: string } | undefined {
       smoke,
       durationS,
       warmupS: smoke ? 0 : Math.min(3, durationS),
-      only: new Set(only as ScenarioId[]),
+      only,
+      liveSteps,
       cpuProf: values['cpu-prof'],
     },
     out: values.out,
@@ -173,7 +182,7 @@ async function main(): Promise<number> {
     JSON.stringify(
       {
         startedAt: stamp,
-        options: { ...options, only: [...options.only] },
+        options: { ...options, only: [...options.only], liveSteps: [...options.liveSteps] },
         machine,
         scenarios: results,
       },

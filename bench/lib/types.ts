@@ -3,6 +3,10 @@
 export const SCENARIO_IDS = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9'] as const
 export type ScenarioId = (typeof SCENARIO_IDS)[number]
 
+/** B4's steps, which `--only` may also name one by one. */
+export const LIVE_STEPS = ['B4a', 'B4d', 'B4b', 'B4c'] as const
+export type LiveStep = (typeof LIVE_STEPS)[number]
+
 export interface BenchOptions {
   /** Stations in the main bench database (B1, B2, B3, B5, B9). */
   stations: number
@@ -13,6 +17,8 @@ export interface BenchOptions {
   /** Seconds of unmeasured load before a system's first step. */
   warmupS: number
   only: ReadonlySet<ScenarioId>
+  /** The steps of B4 to run: all of them unless `--only` named some. */
+  liveSteps: ReadonlySet<LiveStep>
   /** Start every server under `node --cpu-prof` and summarise the profiles in the results. */
   cpuProf: boolean
 }

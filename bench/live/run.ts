@@ -9,7 +9,7 @@ import os from 'node:os'
 import http from 'node:http'
 import crypto from 'node:crypto'
 import knexFactory, { type Knex } from 'knex'
-import type { BenchContext, ProfileSummary, ScenarioResult } from '../lib/types.ts'
+import type { BenchContext, LiveStep, ProfileSummary, ScenarioResult } from '../lib/types.ts'
 import { summariseProfileIn } from '../lib/profile.ts'
 import { settle, startCpu } from '../lib/cpu.ts'
 import { login } from '../lib/http.ts'
@@ -28,6 +28,8 @@ interface LiveContext {
   knex: Knex
   adminCookie: string
   smoke: boolean
+  /** The steps to run (`--only B4a,B4d`; all by default). */
+  steps: ReadonlySet<LiveStep>
   log: (line: string) => void
   /** Under --cpu-prof: the client processes are profiled too. */
   profileDir?: string
@@ -367,48 +369,31 @@ async function scenarios(ctx: LiveContext): Promise<LiveScenario[]> {
   const seconds = ctx.smoke ? 3 : 20
   const rate = ctx.smoke ? 20 : 200
   const out: LiveScenario[] = []
-  ctx.log('B4a couriers')
-  out.push(
-    await fanOut(
-      ctx,
-      'B4a',
-      `couriers: ${phones} phone views, ${rate} reports/s`,
-      await phoneViews(ctx.knex, phones),
-      {
-        rate,
-        seconds,
-        p99Budget: 250,
-        processes: 2,
-      },
-    ),
-  )
   const crowd = ctx.smoke ? 100 : 10_000
-  ctx.log('B4d couriers, twice as many')
-  out.push(
-    await fanOut(
-      ctx,
-      'B4d',
-      `couriers: ${crowd} phone views, ${rate} reports/s`,
-      await phoneViews(ctx.knex, crowd),
-      { rate, seconds, p99Budget: 250, processes: 2 },
-    ),
-  )
-  ctx.log('B4b wall screens')
-  out.push(
-    await fanOut(
-      ctx,
-      'B4b',
-      `wall screens: ${screens} × all of Changsha, ${rate} reports/s`,
-      Array(screens).fill(CHANGSHA),
-      {
-        rate,
-        seconds,
-        p99Budget: 500,
-        truthBbox: CHANGSHA,
-        processes: 2,
-      },
-    ),
-  )
+  const phoneStep = (id: LiveStep, count: number, log: string) => ({
+    id,
+    log,
+    name: `couriers: ${count} phone views, ${rate} reports/s`,
+    views: () => phoneViews(ctx.knex, count),
+    opts: { rate, seconds, p99Budget: 250, processes: 2 },
+  })
+  const steps = [
+    phoneStep('B4a', phones, 'B4a couriers'),
+    phoneStep('B4d', crowd, 'B4d couriers, twice as many'),
+    {
+      id: 'B4b' as const,
+      log: 'B4b wall screens',
+      name: `wall screens: ${screens} × all of Changsha, ${rate} reports/s`,
+      views: async () => Array<Bbox>(screens).fill(CHANGSHA),
+      opts: { rate, seconds, p99Budget: 500, truthBbox: CHANGSHA, processes: 2 },
+    },
+  ]
+  for (const step of steps) {
+    if (!ctx.steps.has(step.id)) continue
+    ctx.log(step.log)
+    out.push(await fanOut(ctx, step.id, step.name, await step.views(), step.opts))
+  }
+  if (!ctx.steps.has('B4c')) return out
   ctx.log('B4 baseline: bare ws vs socket.io broadcast at saturation')
   const broadcasts = ctx.smoke ? 20 : 200
   const ws = await saturation('ws', screens, broadcasts, SAMPLE_STATUS)
@@ -446,6 +431,7 @@ export async function runLiveBench(ctx: BenchContext): Promise<ScenarioResult[]>
       knex,
       adminCookie,
       smoke: ctx.options.smoke,
+      steps: ctx.options.liveSteps,
       log: ctx.log,
       profileDir: ctx.profileDir,
     })
